@@ -1,0 +1,48 @@
+"""The README's "what works" section, generated from the code so it cannot drift.
+
+`python -m cloudlet.docs` rewrites the part of README.md between the markers; a test
+fails when the committed README differs from what this generates.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+BEGIN = "<!-- BEGIN GENERATED: services -->"
+END = "<!-- END GENERATED: services -->"
+
+
+def services_section() -> str:
+    from cloudlet.protocol.model import load_service
+    from cloudlet.services.registry import implemented
+
+    lines = [BEGIN, "", "| service | protocol | operations implemented |", "| --- | --- | --- |"]
+    for service, ops in sorted(implemented().items()):
+        model = load_service(service)
+        total = len(model.operation_names)
+        protocols = ", ".join(model.metadata.get("protocols") or [model.protocol])
+        lines.append(f"| {service} | {protocols} | {len(ops)} of {total}: {', '.join(ops)} |")
+    lines += ["", "Every other operation of every service in botocore's models answers `501 NotImplemented`", "naming the service and operation.", "", END]
+    return "\n".join(lines)
+
+
+def render(readme: str) -> str:
+    start, end = readme.index(BEGIN), readme.index(END) + len(END)
+    return readme[:start] + services_section() + readme[end:]
+
+
+def main() -> int:
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+    with open(path, encoding="utf-8") as f:
+        old = f.read()
+    new = render(old)
+    if new != old:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(new)
+        print("README.md updated", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

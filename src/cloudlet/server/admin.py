@@ -1,0 +1,120 @@
+"""The admin API under /_cloudlet/ (not AWS): health, reset, clock, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from cloudlet import __version__
+from cloudlet.core import clock
+from cloudlet.protocol.http import Request, Response
+
+if TYPE_CHECKING:
+    from cloudlet.server.gateway import Gateway
+
+PREFIX = "/_cloudlet/"
+
+
+def handle(gw: "Gateway", req: Request) -> Response:
+    name = req.path[len(PREFIX) :].strip("/")
+    route = _ROUTES.get((req.method, name))
+    if route is None:
+        known = sorted({n for _, n in _ROUTES})
+        return _json({"error": f"no admin endpoint {req.method} {req.path}", "endpoints": known}, 404)
+    try:
+        return route(gw, req)
+    except (ValueError, TypeError, KeyError) as err:
+        return _json({"error": str(err)}, 400)
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(status, [("content-type", "application/json")], orjson.dumps(data))
+
+
+def _body(req: Request) -> dict[str, Any]:
+    if not req.body.strip():
+        return {}
+    try:
+        data = orjson.loads(req.body)
+    except orjson.JSONDecodeError as err:
+        raise ValueError(f"body is not JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise ValueError("body must be a JSON object")
+    return data
+
+
+def health(gw: "Gateway", req: Request) -> Response:
+    from cloudlet.services.registry import implemented
+
+    return _json(
+        {
+            "status": "running",
+            "version": __version__,
+            "uptime_s": round(time.time() - gw.started, 3),
+            "services": implemented(),
+            "data_dir": None if gw.config.ephemeral else gw.config.data_dir,
+            "ephemeral": gw.config.ephemeral,
+            "verify_signatures": gw.config.verify_signatures,
+            "clock": _clock_state(),
+        }
+    )
+
+
+def _clock_state() -> dict[str, Any]:
+    return {"now": clock.now().isoformat().replace("+00:00", "Z"), "offset_s": clock.offset()}
+
+
+def get_clock(gw: "Gateway", req: Request) -> Response:
+    return _json(_clock_state())
+
+
+def post_clock(gw: "Gateway", req: Request) -> Response:
+    data = _body(req)
+    if "advance" in data:
+        seconds = data["advance"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise ValueError("advance takes a number of seconds")
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        clock.advance(float(seconds))
+    elif "set" in data:
+        when = dt.datetime.fromisoformat(str(data["set"]).replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        if when.timestamp() < clock.time_s():
+            raise ValueError("the clock only moves forward")
+        clock.set_to(when)
+    else:
+        raise ValueError('POST {"advance": seconds} or {"set": "ISO-8601 time"}')
+    return _json(_clock_state())
+
+
+def reset(gw: "Gateway", req: Request) -> Response:
+    service = parse_qs(req.query).get("service", [None])[0]
+    gw.reset(service)
+    return _json({"reset": service or "all"})
+
+
+def audit(gw: "Gateway", req: Request) -> Response:
+    q = {k: v[-1] for k, v in parse_qs(req.query).items()}
+    events = gw.audit.query(
+        account=q.get("account"),
+        region=q.get("region"),
+        event_source=q.get("eventSource"),
+        event_name=q.get("eventName"),
+        limit=int(q.get("limit", 50)),
+    )
+    return _json({"events": events})
+
+
+_ROUTES = {
+    ("GET", "health"): health,
+    ("GET", "clock"): get_clock,
+    ("POST", "clock"): post_clock,
+    ("POST", "reset"): reset,
+    ("GET", "audit"): audit,
+}

@@ -1,0 +1,85 @@
+"""The ASGI app: one port for every service and the admin API.
+
+Plain ASGI, no framework: the transport reads the request into a ``Request``, the
+gateway answers a ``Response``. Bodies are read whole for now (streaming arrives with S3).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from cloudlet.protocol.http import Request, Response
+from cloudlet.server import admin
+from cloudlet.server.config import Config
+from cloudlet.server.gateway import Gateway
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_BODY = 5 * 1024 * 1024 * 1024 + 1024 * 1024  # S3's single-PUT limit plus framing
+
+
+class App:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await _lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers: dict[str, str] = {}
+        for k, v in scope["headers"]:
+            key = k.decode("latin-1").lower()
+            val = v.decode("latin-1")
+            headers[key] = headers[key] + "," + val if key in headers else val
+        body = await _read_body(receive)
+        path = scope.get("raw_path")
+        path = path.decode("latin-1").split("?", 1)[0] if path else scope["path"]
+        req = Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers, body)
+        if path.startswith(admin.PREFIX):
+            resp = admin.handle(self.gateway, req)
+        else:
+            client = scope.get("client")
+            resp = await self.gateway.handle(req, client[0] if client else "127.0.0.1")
+        await _send(send, resp)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body"):
+        return body
+    chunks = [body]
+    while message.get("more_body"):
+        message = await receive()
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
+
+
+async def _send(send: Send, resp: Response) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers]
+    if not any(k == b"content-length" for k, _ in headers):
+        headers.append((b"content-length", str(len(resp.body)).encode()))
+    await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+    await send({"type": "http.response.body", "body": resp.body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(config: Config | None = None) -> App:
+    """The ASGI callable for `config` (defaults: ephemeral, signatures unchecked)."""
+    return App(Gateway(config or Config(ephemeral=True)))

@@ -1,0 +1,27 @@
+"""Server settings: what `cloudlet serve` was asked for."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def default_data_dir() -> str:
+    """A per-user data directory (XDG on Linux), overridable with CLOUDLET_DATA_DIR."""
+    env = os.environ.get("CLOUDLET_DATA_DIR")
+    if env:
+        return env
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "cloudlet")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: str = ""
+    ephemeral: bool = False
+    verify_signatures: bool = False
+    log_format: str = "text"  # or "json"
+    log_level: str = "warning"  # request lines are INFO: quiet by default
+    default_region: str = "us-east-1"

@@ -1,0 +1,216 @@
+"""The request path, as one straight function: route, authenticate, decode, validate,
+authorize, dispatch, encode; then one audit event and one log line.
+
+Each step returns a value; the context is built once, frozen, after the steps that
+decide what goes in it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from typing import Any
+
+from cloudlet.auth.authenticate import authenticate
+from cloudlet.auth.actions import iam_actions
+from cloudlet.auth.authorizer import AllowAll, Authorizer, AuthzRequest
+from cloudlet.auth.credentials import CredentialStore
+from cloudlet.core import clock
+from cloudlet.core.audit import AuditLog, Event
+from cloudlet.core.context import Context
+from cloudlet.core.errors import ServiceError, not_implemented
+from cloudlet.core.ids import request_id as new_request_id
+from cloudlet.protocol import codec
+from cloudlet.protocol.http import Request, Response
+from cloudlet.protocol.model import OperationModel, load_service
+from cloudlet.protocol.validate import validator
+from cloudlet.server import routing
+from cloudlet.server.config import Config
+from cloudlet.server.logs import log_request
+from cloudlet.services import registry
+
+log = logging.getLogger("cloudlet.gateway")
+
+
+class Gateway:
+    """Everything a request needs that outlives it: settings, keys, the authorizer, the audit log."""
+
+    def __init__(
+        self,
+        config: Config,
+        credentials: CredentialStore | None = None,
+        authorizer: Authorizer | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
+        self.config = config
+        self.credentials = credentials or CredentialStore()
+        self.authorizer: Authorizer = authorizer or AllowAll()
+        self.audit = audit or AuditLog()
+        self.started = time.time()
+
+    async def handle(self, req: Request, client_ip: str = "127.0.0.1") -> Response:
+        start = time.perf_counter()
+        rid = new_request_id()
+        route = routing.route(req)
+        if route is None:
+            resp = _unroutable(req, rid)
+            log_request(req.method, "-", "-", resp.status, start)
+            return resp
+        service = route.service
+        protocol = route.protocol
+        enc = codec.encoder(service, protocol)
+        op: OperationModel | None = None
+        params: dict[str, Any] | None = None
+        output: dict[str, Any] | None = None
+        error: ServiceError | None = None
+        identity = None
+        try:
+            identity, body_req = authenticate(
+                req, route.request, service, protocol, self.credentials, self.config.verify_signatures
+            )
+            op, params = codec.decoder(service, protocol).decode(body_req)
+            validator(service, op.name)(params)
+            ctx = Context(
+                account=identity.account_id,
+                region=route.region,
+                principal_arn=identity.arn,
+                access_key=identity.access_key,
+                request_id=rid,
+                service=service,
+                operation=op.name,
+                source_ip=client_ip,
+                user_agent=req.headers.get("user-agent", ""),
+            )
+            self._authorize(ctx, op.name, params)
+            handler = registry.handler_for(service, op.name)
+            if handler is None:
+                raise not_implemented(service, op.name)
+            output = handler(ctx, params)
+            if inspect.isawaitable(output):
+                output = await output
+            resp = enc.encode(op, output or {}, rid)
+        except ServiceError as err:
+            error = err
+            resp = enc.encode_error(op, err, rid)
+        except Exception:  # a bug, never bad input: say where, answer 500
+            log.exception("internal error in %s %s (request id %s)", service, op.name if op else "-", rid)
+            error = ServiceError("InternalFailure", f"Internal error; request id {rid}.", 500)
+            resp = enc.encode_error(op, error, rid)
+        if req.method == "HEAD":
+            resp.body = b""
+        self._audit(req, route.region, service, op, params, output, error, identity, rid, client_ip)
+        log_request(req.method, service, op.name if op else "-", resp.status, start)
+        return resp
+
+    def reset(self, service: str | None = None) -> None:
+        """Wipe state (one service's, or all of it). The clock is kept: time never goes back."""
+        if service is None:
+            self.audit.clear()
+        _reset_services(service)
+
+    def _authorize(self, ctx: Context, operation: str, params: dict[str, Any]) -> None:
+        if isinstance(self.authorizer, AllowAll):
+            return  # the default allows all: skip building the request, keep the hot path lean
+        pkg = registry.package(ctx.service)
+        resolve = getattr(pkg, "resources", None) if pkg is not None else None
+        resources = tuple(resolve(ctx, operation, params)) if resolve else ("*",)
+        self.authorizer.authorize(
+            AuthzRequest(
+                principal_arn=ctx.principal_arn,
+                account=ctx.account,
+                service=ctx.service,
+                operation=operation,
+                actions=iam_actions(ctx.service, operation),
+                resources=resources,
+                conditions=condition_keys(ctx),
+            )
+        )
+
+    def _audit(self, req, region, service, op, params, output, error, identity, rid, client_ip) -> None:
+        model = load_service(service)
+        self.audit.record(
+            Event(
+                time=clock.time_s(),
+                event_source=f"{model.endpoint_prefix}.amazonaws.com",
+                event_name=op.name if op else "-",
+                region=region,
+                account=identity.account_id if identity else self.credentials.account_for(_access_key(req)),
+                principal_arn=identity.arn if identity else "",
+                access_key=identity.access_key if identity else _access_key(req),
+                source_ip=client_ip,
+                user_agent=req.headers.get("user-agent", ""),
+                request_id=rid,
+                request_parameters=_without_streams(op, params),
+                response_elements=None if error else _without_streams_out(op, output),
+                error_code=error.code if error else None,
+                error_message=error.message if error else None,
+            )
+        )
+
+
+def condition_keys(ctx: Context) -> dict[str, Any]:
+    """The global condition keys every request carries."""
+    return {
+        "aws:CurrentTime": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": int(clock.time_s()),
+        "aws:SourceIp": ctx.source_ip,
+        "aws:SecureTransport": False,
+        "aws:RequestedRegion": ctx.region,
+        "aws:UserAgent": ctx.user_agent,
+        "aws:PrincipalArn": ctx.principal_arn,
+        "aws:PrincipalAccount": ctx.account,
+    }
+
+
+def _access_key(req: Request) -> str:
+    from cloudlet.auth.scope import credential_scope
+
+    scope = credential_scope(req)
+    return scope.access_key if scope else ""
+
+
+def _without_streams(op: OperationModel | None, params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Keep no large payloads alive in the audit ring."""
+    if op is None or params is None:
+        return params
+    if op.has_streaming_input:
+        name = op.input_shape.serialization.get("payload")
+        if name and name in params:
+            params = {k: v for k, v in params.items() if k != name}
+    return params
+
+
+def _without_streams_out(op: OperationModel | None, output: dict[str, Any] | None) -> dict[str, Any] | None:
+    if op is None or output is None:
+        return output
+    if op.has_streaming_output:
+        name = op.output_shape.serialization.get("payload")
+        if name and name in output:
+            output = {k: v for k, v in output.items() if k != name}
+    return output
+
+
+def _unroutable(req: Request, rid: str) -> Response:
+    body = (
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>UnknownService</Code>"
+        "<Message>cloudlet could not tell which AWS service this request is for: sign it with "
+        "SigV4, or send X-Amz-Target, an Action parameter, or a service path.</Message>"
+        f"<RequestId>{rid}</RequestId></Error>"
+    ).encode()
+    return Response(400, [("content-type", "application/xml"), ("x-amzn-requestid", rid)], body)
+
+
+def _reset_services(service: str | None) -> None:
+    """Each loaded service package may keep state; a reset asks it to drop it."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("cloudlet.services.") or name.count(".") != 2:
+            continue
+        svc = name.rsplit(".", 1)[1].replace("_", "-")
+        if service is not None and svc != service:
+            continue
+        reset = getattr(module, "reset", None)
+        if callable(reset):
+            reset()

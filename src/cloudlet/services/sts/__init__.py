@@ -1,0 +1,3 @@
+"""AWS Security Token Service. More of STS arrives with the IAM engine."""
+
+MODULES = ["identity"]

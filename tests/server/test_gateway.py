@@ -1,0 +1,218 @@
+"""The road, as users see it: boto3 and the AWS CLI against a running cloudlet."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.cloud import Cloud
+
+
+def test_get_caller_identity_default_credentials(cloud):
+    ident = cloud.client("sts").get_caller_identity()
+    assert ident["Account"] == "000000000000"
+    assert ident["Arn"] == "arn:aws:iam::000000000000:root"
+    assert ident["UserId"] == "000000000000"
+    assert ident["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_twelve_digit_access_key_is_that_account(cloud):
+    ident = cloud.client("sts", key="123456789012", secret="whatever").get_caller_identity()
+    assert ident["Account"] == "123456789012"
+    assert ident["Arn"] == "arn:aws:iam::123456789012:root"
+
+
+def test_aws_cli_get_caller_identity(cloud):
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run(
+        ["aws", "--endpoint-url", cloud.endpoint, "sts", "get-caller-identity", "--output", "json"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["Account"] == "000000000000"
+
+
+def test_operation_without_handler_answers_not_implemented(cloud):
+    sts = cloud.client("sts")
+    with pytest.raises(ClientError) as err:
+        sts.get_session_token()
+    e = err.value.response
+    assert e["Error"]["Code"] == "NotImplemented"
+    assert "sts:GetSessionToken" in e["Error"]["Message"]
+    assert e["ResponseMetadata"]["HTTPStatusCode"] == 501
+
+
+@pytest.mark.parametrize(
+    "service,call,kwargs",
+    [
+        ("sqs", "list_queues", {}),  # json
+        ("dynamodb", "list_tables", {}),  # json 1.0
+        ("lambda", "list_functions", {}),  # rest-json
+        ("s3", "list_buckets", {}),  # rest-xml
+        ("ec2", "describe_vpcs", {}),  # ec2
+        ("cloudwatch", "list_metrics", {}),  # smithy-rpc-v2-cbor
+        ("iam", "list_users", {}),  # query
+    ],
+)
+def test_unimplemented_services_name_the_operation_in_every_protocol(cloud, service, call, kwargs):
+    client = cloud.client(service)
+    with pytest.raises(ClientError) as err:
+        getattr(client, call)(**kwargs)
+    e = err.value.response
+    assert e["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert e["Error"]["Code"] == "NotImplemented"
+    op = client.meta.method_to_api_mapping[call]
+    assert op in e["Error"]["Message"]
+
+
+def test_validation_error_before_handler(cloud):
+    sts = cloud.client("sts", parameter_validation=False)
+    with pytest.raises(ClientError) as err:
+        sts.assume_role(RoleSessionName="s")  # RoleArn missing
+    e = err.value.response
+    assert e["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert e["Error"]["Code"] == "ValidationError"
+    assert "roleArn" in e["Error"]["Message"]
+
+
+def test_unroutable_request_is_a_clear_400(cloud):
+    req = urllib.request.Request(cloud.endpoint + "/", data=b"hello", method="POST")
+    try:
+        urllib.request.urlopen(req, timeout=5)
+        status = 200
+    except urllib.error.HTTPError as err:
+        status = err.code
+    assert 400 <= status < 500
+
+
+def test_every_request_is_audited(cloud):
+    cloud.client("sts", key="210987654321").get_caller_identity()
+    events = cloud.admin("GET", "audit?eventName=GetCallerIdentity&account=210987654321&limit=5")["events"]
+    assert events, "no audit event"
+    ev = events[0]
+    assert ev["eventSource"] == "sts.amazonaws.com"
+    assert ev["eventName"] == "GetCallerIdentity"
+    assert ev["recipientAccountId"] == "210987654321"
+    assert ev["userIdentity"]["arn"] == "arn:aws:iam::210987654321:root"
+    assert ev["readOnly"] is True
+    assert ev["awsRegion"] == "us-east-1"
+    assert ev["responseElements"]["Account"] == "210987654321"
+    assert "errorCode" not in ev
+
+
+def test_failed_requests_are_audited_with_their_error(cloud):
+    with pytest.raises(ClientError):
+        cloud.client("sts", key="310987654321").get_session_token()
+    ev = cloud.admin("GET", "audit?account=310987654321&limit=1")["events"][0]
+    assert ev["eventName"] == "GetSessionToken"
+    assert ev["errorCode"] == "NotImplemented"
+
+
+def test_region_comes_from_the_signature(cloud):
+    cloud.client("sts", region="eu-west-3", key="410987654321").get_caller_identity()
+    ev = cloud.admin("GET", "audit?account=410987654321&limit=1")["events"][0]
+    assert ev["awsRegion"] == "eu-west-3"
+
+
+def test_health(cloud):
+    h = cloud.admin("GET", "health")
+    assert h["status"] == "running"
+    assert "GetCallerIdentity" in h["services"]["sts"]
+
+
+def test_clock_moves_forward_only(cloud):
+    before = cloud.admin("GET", "clock")
+    after = cloud.admin("POST", "clock", {"advance": 3600})
+    assert after["offset_s"] >= before["offset_s"] + 3600
+    with pytest.raises(urllib.error.HTTPError) as err:
+        cloud.admin("POST", "clock", {"advance": -5})
+    assert err.value.code == 400
+    with pytest.raises(urllib.error.HTTPError) as err:
+        cloud.admin("POST", "clock", {"set": "2001-01-01T00:00:00Z"})
+    assert err.value.code == 400
+
+
+def _cli(cloud, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cloudlet", *args, "--endpoint", cloud.endpoint] if args[0] != "clock" or len(args) == 1
+        else [sys.executable, "-m", "cloudlet", "clock", "--endpoint", cloud.endpoint, *args[1:]],
+        capture_output=True, text=True, timeout=30,
+    )
+
+
+def test_cli_status_clock_reset(cloud):
+    out = _cli(cloud, "status")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == "running"
+    before = cloud.admin("GET", "clock")["offset_s"]
+    out = _cli(cloud, "clock", "advance", "30d")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["offset_s"] >= before + 30 * 86400
+    out = _cli(cloud, "reset")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"reset": "all"}
+
+
+def test_cli_reports_a_server_that_is_not_there():
+    out = subprocess.run(
+        [sys.executable, "-m", "cloudlet", "status", "--endpoint", "http://127.0.0.1:9"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert out.returncode == 1
+    assert "not answering" in out.stderr
+
+
+@pytest.fixture(scope="module")
+def strict():
+    c = Cloud("--verify-signatures")
+    yield c
+    c.stop()
+
+
+def test_verify_signatures_accepts_the_right_secret(strict):
+    assert strict.client("sts").get_caller_identity()["Account"] == "000000000000"
+
+
+def test_verify_signatures_refuses_a_wrong_secret(strict):
+    with pytest.raises(ClientError) as err:
+        strict.client("sts", secret="wrong").get_caller_identity()
+    e = err.value.response
+    assert e["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert e["Error"]["Code"] == "SignatureDoesNotMatch"
+
+
+def test_verify_signatures_refuses_an_unknown_key(strict):
+    with pytest.raises(ClientError) as err:
+        strict.client("sts", key="AKIAUNKNOWNKEY000000").get_caller_identity()
+    e = err.value.response
+    assert e["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert e["Error"]["Code"] == "InvalidClientTokenId"
+
+
+def test_verify_signatures_with_the_aws_cli(strict):
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "nope", "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run(
+        ["aws", "--endpoint-url", strict.endpoint, "sts", "get-caller-identity"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert out.returncode != 0
+    assert "SignatureDoesNotMatch" in out.stderr
+
+
+def test_request_log_lines_in_json():
+    c = Cloud("--log-level", "info", "--log-format", "json")
+    try:
+        c.client("sts").get_caller_identity()
+        lines = [json.loads(line) for line in c.logs().splitlines() if line.startswith("{")]
+    finally:
+        c.stop()
+    req = [line for line in lines if line.get("operation") == "GetCallerIdentity"]
+    assert req, lines
+    assert req[0]["service"] == "sts" and req[0]["status"] == 200 and req[0]["method"] == "POST"
+    assert isinstance(req[0]["ms"], float)
