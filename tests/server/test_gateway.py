@@ -216,3 +216,24 @@ def test_request_log_lines_in_json():
     assert req, lines
     assert req[0]["service"] == "sts" and req[0]["status"] == 200 and req[0]["method"] == "POST"
     assert isinstance(req[0]["ms"], float)
+
+
+def test_verify_signatures_refuses_unsigned_calls(strict):
+    from botocore import UNSIGNED
+
+    sts = strict.client("sts", signature_version=UNSIGNED)
+    with pytest.raises(ClientError) as err:
+        sts.get_caller_identity()
+    e = err.value.response
+    assert e["Error"]["Code"] == "MissingAuthenticationToken"
+    assert e["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_operations_aws_serves_unsigned_pass_authentication(strict):
+    from botocore import UNSIGNED
+
+    sts = strict.client("sts", signature_version=UNSIGNED)
+    with pytest.raises(ClientError) as err:
+        sts.assume_role_with_web_identity(RoleArn="arn:aws:iam::000000000000:role/r", RoleSessionName="ss", WebIdentityToken="t" * 10)
+    # authentication let it through (no signature needed); no handler exists yet
+    assert err.value.response["Error"]["Code"] == "NotImplemented"

@@ -11,6 +11,7 @@ from cloudlet.auth import chunked, sigv4
 from cloudlet.auth.credentials import CredentialStore, Identity
 from cloudlet.auth.scope import credential_scope
 from cloudlet.core import clock
+from cloudlet.core.errors import ServiceError
 from cloudlet.protocol.http import Request
 
 
@@ -21,8 +22,13 @@ def authenticate(
     protocol: str,
     credentials: CredentialStore,
     verify: bool,
-) -> tuple[Identity, Request]:
-    """The caller's identity and the request to decode (aws-chunked bodies unwrapped)."""
+) -> tuple[Identity | None, Request]:
+    """The caller's identity and the request to decode (aws-chunked bodies unwrapped).
+
+    The identity is None for an unsigned request while signatures are enforced: only an
+    operation that AWS serves without auth (``AssumeRoleWithWebIdentity``...) may go on,
+    which the caller can tell only after decoding; `unsigned_refusal` says no for the rest.
+    """
     if not verify:
         scope = credential_scope(raw)
         key = scope.access_key if scope else _sigv2_key(raw)
@@ -32,12 +38,17 @@ def authenticate(
     if signed is None:
         if dialect.s3:  # S3 serves anonymous requests; bucket policies decide (IAM issue)
             return credentials.identity_for(None), chunked.unwrap(routed)
-        raise sigv4.missing_authentication(dialect)
+        return None, routed
     identity = credentials.lookup(signed.access_key)
     if identity is None:
         raise sigv4.unknown_access_key(dialect, signed.access_key)
     verified = sigv4.verify(raw, identity, clock.now(), dialect, signed=signed)
     return identity, chunked.unwrap(routed, verified)
+
+
+def unsigned_refusal(service: str, protocol: str) -> ServiceError:
+    """The error for an unsigned call to an operation that needs a signature."""
+    return sigv4.missing_authentication(sigv4.dialect_for(service, protocol))
 
 
 def _sigv2_key(raw: Request) -> str | None:

@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from cloudlet.auth.authenticate import authenticate
+from cloudlet.auth.authenticate import authenticate, unsigned_refusal
 from cloudlet.auth.actions import iam_actions
 from cloudlet.auth.authorizer import AllowAll, Authorizer, AuthzRequest
 from cloudlet.auth.credentials import CredentialStore
@@ -70,6 +70,10 @@ class Gateway:
                 req, route.request, service, protocol, self.credentials, self.config.verify_signatures
             )
             op, params = codec.decoder(service, protocol).decode(body_req)
+            if identity is None:
+                if op.auth_type != "none":
+                    raise unsigned_refusal(service, protocol)
+                identity = self.credentials.identity_for(None)
             validator(service, op.name)(params)
             ctx = Context(
                 account=identity.account_id,
