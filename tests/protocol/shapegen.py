@@ -15,6 +15,7 @@ import string
 from botocore.model import Shape
 
 SAFE = string.ascii_letters + string.digits + "-_.~"
+HOST = string.ascii_letters + string.digits + "-."
 TEXT = SAFE + " /:+=,@!*'()&$;?#%[]" + "éü✓€中"
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -41,7 +42,8 @@ class ShapeGen:
                 name = next(iter(members)) if members else None
                 return {} if name is None else {name: self._leafish(members[name], depth)}
             name = self.rng.choice(sorted(members))
-            return {name: self.gen(members[name], depth + 1, members[name].serialization.get("location"))}
+            value = self.gen(members[name], depth + 1, members[name].serialization.get("location"))
+            return {name: "text" if value is None else value}  # a union's one member is never null
         required = set(shape.required_members)
         out = {}
         for name, member in members.items():
@@ -58,6 +60,9 @@ class ShapeGen:
 
     def _leafish(self, shape, depth):
         # a value that does not recurse further, for unions past the depth limit
+        if shape.type_name == "structure" and shape.metadata.get("union") and shape.members and depth < 12:
+            name = next(iter(shape.members))  # a union nested here still needs one member
+            return {name: self._leafish(shape.members[name], depth + 1)}
         if shape.type_name in ("structure", "list", "map"):
             return {} if shape.type_name != "list" else []
         return self.gen(shape, depth + 1)
@@ -103,14 +108,21 @@ class ShapeGen:
         alphabet = TEXT if location is None else SAFE
         if location in ("uri",):
             lo = max(lo, 1)
-        if shape.serialization.get("jsonvalue"):
-            return {"k": self._word(1, 5)}  # botocore takes JSON-value members as objects
+        if shape.serialization.get("hostLabel"):
+            # it also goes into the host name, where botocore allows only these
+            alphabet, lo = HOST, max(lo, 1)
+        if shape.serialization.get("jsonvalue") and location == "header":
+            # botocore takes JSON-value headers as objects; in a body they are plain strings
+            return {"k": self._word(1, 5)}
         return self._word(lo, max(lo, hi), alphabet)
 
     def _character(self, shape, depth, location):
         return self.rng.choice(SAFE)
 
     def _integer(self, shape, depth, location):
+        if location == "statusCode":
+            # an HTTP status, and a success one: botocore reads 3xx and up as errors
+            return self.rng.choice((200, 201, 202, 203, 206))
         lo = int(shape.metadata.get("min", -1000))
         hi = int(shape.metadata.get("max", 100000))
         return self.rng.randint(lo, max(lo, hi))

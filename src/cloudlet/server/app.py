@@ -62,9 +62,22 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+def _header_bytes(value: str) -> bytes:
+    """HTTP carries Latin-1; other text goes as UTF-8 bytes, which is what S3 sends."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
 async def _send(send: Send, resp: Response) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers]
-    if not any(k == b"content-length" for k, _ in headers):
+    headers = [(k.lower().encode("latin-1"), _header_bytes(v)) for k, v in resp.headers]
+    has_length = False
+    for k, _ in headers:
+        if k == b"content-length":
+            has_length = True
+            break
+    if not has_length:
         headers.append((b"content-length", str(len(resp.body)).encode()))
     await send({"type": "http.response.start", "status": resp.status, "headers": headers})
     await send({"type": "http.response.body", "body": resp.body})
