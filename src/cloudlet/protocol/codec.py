@@ -14,6 +14,9 @@ Contract (values are what boto3 users pass and get back):
 * ``Encoder(service_model).encode(op, output, request_id) -> Response`` and
   ``.encode_error(op_or_None, ServiceError, request_id) -> Response``: output is the
   dict a handler returned; botocore's parser for the protocol must read it back equal.
+
+A JSON-model service spoken over ``query`` by old SDKs (SQS) gets its wire names from
+its table in ``protocol/querycompat.py``.
 """
 
 from __future__ import annotations
@@ -56,9 +59,21 @@ def _encoders() -> dict[str, type]:
 
 @lru_cache(maxsize=None)
 def decoder(service: str, protocol: str) -> Decoder:
-    return _decoders()[protocol](load_service(service))
+    model = load_service(service)
+    from cloudlet.protocol import querycompat
+
+    compat = querycompat.compat_for(model, protocol)
+    if compat is not None:
+        return querycompat.CompatQueryDecoder(model, compat)
+    return _decoders()[protocol](model)
 
 
 @lru_cache(maxsize=None)
 def encoder(service: str, protocol: str) -> Encoder:
-    return _encoders()[protocol](load_service(service))
+    model = load_service(service)
+    from cloudlet.protocol import querycompat
+
+    compat = querycompat.compat_for(model, protocol)
+    if compat is not None:
+        return querycompat.compat_encoder(model, compat)
+    return _encoders()[protocol](model)

@@ -30,6 +30,7 @@ from functools import lru_cache
 from urllib.parse import unquote_plus
 
 from cloudlet.auth.scope import Scope, credential_scope
+from cloudlet.protocol.decode import wire_protocol
 from cloudlet.protocol.http import Request
 from cloudlet.protocol.index import Index, ServiceInfo, load_index
 from cloudlet.protocol.model import load_service
@@ -161,11 +162,7 @@ def _search_as_get(req: Request) -> Request:
 
 
 def _wire_protocol(info: ServiceInfo, req: Request) -> str:
-    if info.protocol in REST:
-        return info.protocol
-    if info.query_compatible and not req.headers.get("x-amz-target"):
-        return "ec2" if "ec2" in info.protocols else "query"
-    return info.protocol
+    return wire_protocol(info.protocols, info.query_compatible, req)
 
 
 def _region(req: Request, scope: Scope | None) -> str:
