@@ -163,26 +163,38 @@ def _shapes(service: ServiceModel) -> list[Shape]:
     return [service.shape_for(n) for n in service.shape_names]
 
 
+def _renamed_members(service: ServiceModel, names: Mapping[str, str]) -> dict[str, str]:
+    """``"Structure.Member" -> tag`` for every member whose wire name the table changes."""
+    out: dict[str, str] = {}
+    for shape in _shapes(service):
+        if shape.type_name != "structure":
+            continue
+        for name, member in shape.members.items():
+            tag = member_tag(names, shape, name, member)
+            if tag != _model_tag(shape, name, member):
+                out[f"{shape.name}.{name}"] = tag
+    return out
+
+
 def wire_names(service: ServiceModel, compat: QueryCompat) -> dict[str, dict[str, Any]]:
     """:class:`QueryDecoder` ``wire_names`` overrides: ``"Shape.Member"`` for members,
     ``"Shape."`` for lists and maps reached through another list or map."""
     names = compat.names
+    renamed = _renamed_members(service, names)
     out: dict[str, dict[str, Any]] = {}
     for shape in _shapes(service):
-        kind = shape.type_name
-        if kind in ("list", "map"):
+        if shape.type_name in ("list", "map"):
             fields = _container_fields(names, shape)
             if fields:
                 out[f"{shape.name}."] = fields
-        if kind != "structure":
-            continue
-        for name, member in shape.members.items():
-            fields = _container_fields(names, member) if member.type_name in ("list", "map") else {}
-            tag = member_tag(names, shape, name, member)
-            if tag != _model_tag(shape, name, member):
-                fields["name"] = tag
-            if fields:
-                out[f"{shape.name}.{name}"] = fields
+        elif shape.type_name == "structure":
+            for name, member in shape.members.items():
+                key = f"{shape.name}.{name}"
+                fields = _container_fields(names, member)
+                if key in renamed:
+                    fields["name"] = renamed[key]
+                if fields:
+                    out[key] = fields
     return out
 
 
@@ -191,13 +203,7 @@ def query_wire(service: ServiceModel, compat: QueryCompat) -> QueryWire:
     item and entry names as the table states them, a result wrapper per operation."""
     names = compat.names
     resolved = {k: v for k, v in names.items() if k.endswith((".member", ".key", ".value"))}
-    for shape in _shapes(service):
-        if shape.type_name != "structure":
-            continue
-        for name, member in shape.members.items():
-            tag = member_tag(names, shape, name, member)
-            if tag != _model_tag(shape, name, member):
-                resolved[f"{shape.name}.{name}"] = tag
+    resolved.update(_renamed_members(service, names))
     wrappers = {}
     for op_name in service.operation_names:
         if service.operation_model(op_name).output_shape is not None:
@@ -244,7 +250,7 @@ class CompatQueryDecoder(QueryDecoder):
             return indexed
         item = self.reader(shape.member)
 
-        def read(node: Any) -> list[Any]:
+        def read(node: Any) -> Any:
             if type(node) is str and node:
                 return [item(node)]
             return indexed(node)

@@ -145,8 +145,10 @@ class Gateway:
                 source_ip=client_ip,
                 user_agent=req.headers.get("user-agent", ""),
                 request_id=rid,
-                request_parameters=_without_streams(op, params),
-                response_elements=None if error else _without_streams_out(op, output),
+                request_parameters=_without_streams(op and op.input_shape, params, bool(op and op.has_streaming_input)),
+                response_elements=None if error else _without_streams(
+                    op and op.output_shape, output, bool(op and op.has_streaming_output)
+                ),
                 error_code=error.code if error else None,
                 error_message=error.message if error else None,
             )
@@ -174,25 +176,14 @@ def _access_key(req: Request) -> str:
     return scope.access_key if scope else ""
 
 
-def _without_streams(op: OperationModel | None, params: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Keep no large payloads alive in the audit ring."""
-    if op is None or params is None:
-        return params
-    if op.has_streaming_input:
-        name = op.input_shape.serialization.get("payload")
-        if name and name in params:
-            params = {k: v for k, v in params.items() if k != name}
-    return params
-
-
-def _without_streams_out(op: OperationModel | None, output: dict[str, Any] | None) -> dict[str, Any] | None:
-    if op is None or output is None:
-        return output
-    if op.has_streaming_output:
-        name = op.output_shape.serialization.get("payload")
-        if name and name in output:
-            output = {k: v for k, v in output.items() if k != name}
-    return output
+def _without_streams(shape: Any, values: dict[str, Any] | None, streaming: bool) -> dict[str, Any] | None:
+    """Keep no large payloads alive in the audit ring: drop a streaming payload member."""
+    if not streaming or values is None:
+        return values
+    name = shape.serialization.get("payload")
+    if name and name in values:
+        return {k: v for k, v in values.items() if k != name}
+    return values
 
 
 def _unroutable(req: Request, rid: str) -> Response:
