@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", default=None, help="where state lives (default: per-user data dir)")
     s.add_argument("--ephemeral", action="store_true", help="keep all state in memory")
     s.add_argument("--verify-signatures", action="store_true", help="refuse requests with a wrong SigV4 signature or unknown key")
+    s.add_argument("--durability", default="commit", choices=["commit", "fsync"],
+                   help="commit: acknowledged writes survive a crash (kill -9); fsync: and power loss")
     s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="request lines are INFO")
     s.add_argument("--log-format", default="text", choices=["text", "json"])
 
@@ -82,6 +84,7 @@ def serve(args: argparse.Namespace) -> int:
         verify_signatures=args.verify_signatures,
         log_format=args.log_format,
         log_level=args.log_level,
+        durability=args.durability,
     )
     return run(config)
 

@@ -25,3 +25,4 @@ class Config:
     log_format: str = "text"  # or "json"
     log_level: str = "warning"  # request lines are INFO: quiet by default
     default_region: str = "us-east-1"
+    durability: str = "commit"  # "fsync": also survive power loss, at the cost of an fsync per write

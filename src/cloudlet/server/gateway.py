@@ -19,6 +19,8 @@ from cloudlet.auth.credentials import CredentialStore
 from cloudlet.core import clock
 from cloudlet.core.audit import AuditLog, Event
 from cloudlet.core.context import Context
+from cloudlet.core.datadir import Store
+from cloudlet.core.store import ServiceDB
 from cloudlet.core.errors import ServiceError, not_implemented
 from cloudlet.core.ids import request_id as new_request_id
 from cloudlet.protocol import codec
@@ -34,7 +36,8 @@ log = logging.getLogger("cloudlet.gateway")
 
 
 class Gateway:
-    """Everything a request needs that outlives it: settings, keys, the authorizer, the audit log."""
+    """Everything a request needs that outlives it: settings, keys, the authorizer, the
+    store and the audit log."""
 
     def __init__(
         self,
@@ -42,12 +45,19 @@ class Gateway:
         credentials: CredentialStore | None = None,
         authorizer: Authorizer | None = None,
         audit: AuditLog | None = None,
+        store: Store | None = None,
     ) -> None:
         self.config = config
         self.credentials = credentials or CredentialStore()
         self.authorizer: Authorizer = authorizer or AllowAll()
         self.audit = audit or AuditLog()
+        self.store = store or Store(None if config.ephemeral else config.data_dir, config.durability)
         self.started = time.time()
+
+    def db(self, service: str) -> ServiceDB:
+        """A service's database, its migrations applied on first use."""
+        pkg = registry.package(service)
+        return self.store.db(service, getattr(pkg, "MIGRATIONS", ()) if pkg is not None else ())
 
     async def handle(self, req: Request, client_ip: str = "127.0.0.1") -> Response:
         start = time.perf_counter()
@@ -74,7 +84,6 @@ class Gateway:
                 if op.auth_type != "none":
                     raise unsigned_refusal(service, protocol)
                 identity = self.credentials.identity_for(None)
-            validator(service, op.name)(params)
             ctx = Context(
                 account=identity.account_id,
                 region=route.region,
@@ -85,12 +94,9 @@ class Gateway:
                 operation=op.name,
                 source_ip=client_ip,
                 user_agent=req.headers.get("user-agent", ""),
+                gateway=self,
             )
-            self._authorize(ctx, op.name, params)
-            handler = registry.handler_for(service, op.name)
-            if handler is None:
-                raise not_implemented(service, op.name)
-            output = handler(ctx, params)
+            output = self.dispatch(ctx, params)
             if inspect.isawaitable(output):
                 output = await output
             resp = enc.encode(op, output or {}, rid)
@@ -103,15 +109,32 @@ class Gateway:
             resp = enc.encode_error(op, error, rid)
         if req.method == "HEAD":
             resp.body = b""
-        self._audit(req, route.region, service, op, params, output, error, identity, rid, client_ip)
+        if identity is None:
+            identity = self.credentials.identity_for(_access_key(req))
+        self.record(
+            service, route.region, op, params, output, error, rid,
+            identity.account_id, identity.arn, identity.access_key, client_ip, req.headers.get("user-agent", ""),
+        )
         log_request(req.method, service, op.name if op else "-", resp.status, start)
         return resp
 
+    def dispatch(self, ctx: Context, params: dict[str, Any]) -> Any:
+        """Validate, authorize and run the handler: the part HTTP and internal calls share.
+
+        Returns the handler's output, or an awaitable of it for an async handler.
+        """
+        validator(ctx.service, ctx.operation)(params)
+        self._authorize(ctx, ctx.operation, params)
+        handler = registry.handler_for(ctx.service, ctx.operation)
+        if handler is None:
+            raise not_implemented(ctx.service, ctx.operation)
+        return handler(ctx, params)
+
     def reset(self, service: str | None = None) -> None:
         """Wipe state (one service's, or all of it). The clock is kept: time never goes back."""
+        self.store.reset(service)
         if service is None:
             self.audit.clear()
-        _reset_services(service)
 
     def _authorize(self, ctx: Context, operation: str, params: dict[str, Any]) -> None:
         if isinstance(self.authorizer, AllowAll):
@@ -131,19 +154,34 @@ class Gateway:
             )
         )
 
-    def _audit(self, req, region, service, op, params, output, error, identity, rid, client_ip) -> None:
-        model = load_service(service)
+    def record(
+        self,
+        service: str,
+        region: str,
+        op: OperationModel | None,
+        params: dict[str, Any] | None,
+        output: dict[str, Any] | None,
+        error: ServiceError | None,
+        rid: str,
+        account: str,
+        principal_arn: str,
+        access_key: str,
+        source_ip: str,
+        user_agent: str,
+        internal: bool = False,
+    ) -> None:
+        """One audit event for one call (HTTP or internal)."""
         self.audit.record(
             Event(
                 time=clock.time_s(),
-                event_source=f"{model.endpoint_prefix}.amazonaws.com",
+                event_source=f"{load_service(service).endpoint_prefix}.amazonaws.com",
                 event_name=op.name if op else "-",
                 region=region,
-                account=identity.account_id if identity else self.credentials.account_for(_access_key(req)),
-                principal_arn=identity.arn if identity else "",
-                access_key=identity.access_key if identity else _access_key(req),
-                source_ip=client_ip,
-                user_agent=req.headers.get("user-agent", ""),
+                account=account,
+                principal_arn=principal_arn,
+                access_key=access_key,
+                source_ip=source_ip,
+                user_agent=user_agent,
                 request_id=rid,
                 request_parameters=_without_streams(op and op.input_shape, params, bool(op and op.has_streaming_input)),
                 response_elements=None if error else _without_streams(
@@ -151,6 +189,7 @@ class Gateway:
                 ),
                 error_code=error.code if error else None,
                 error_message=error.message if error else None,
+                internal=internal,
             )
         )
 
@@ -195,17 +234,3 @@ def _unroutable(req: Request, rid: str) -> Response:
     ).encode()
     return Response(400, [("content-type", "application/xml"), ("x-amzn-requestid", rid)], body)
 
-
-def _reset_services(service: str | None) -> None:
-    """Each loaded service package may keep state; a reset asks it to drop it."""
-    import sys
-
-    for name, module in list(sys.modules.items()):
-        if not name.startswith("cloudlet.services.") or name.count(".") != 2:
-            continue
-        svc = name.rsplit(".", 1)[1].replace("_", "-")
-        if service is not None and svc != service:
-            continue
-        reset = getattr(module, "reset", None)
-        if callable(reset):
-            reset()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from cloudlet.server.config import Config
@@ -14,13 +13,18 @@ def run(config: Config) -> int:
     from cloudlet.server.app import create_app
     from cloudlet.server.logs import configure
 
+    from cloudlet.core.datadir import DataDirError
+
     configure(config.log_level, config.log_format)
-    if not config.ephemeral:
-        os.makedirs(config.data_dir, exist_ok=True)
+    try:
+        app = create_app(config)
+    except DataDirError as err:
+        print(f"cloudlet: {err}", file=sys.stderr)
+        return 2
     where = "in memory (ephemeral)" if config.ephemeral else config.data_dir
     print(f"cloudlet listening on http://{config.host}:{config.port} — state {where}", file=sys.stderr, flush=True)
     uv_config = uvicorn.Config(
-        create_app(config),
+        app,
         host=config.host,
         port=config.port,
         http="httptools",

@@ -1,0 +1,385 @@
+"""The record of truth: SQLite in WAL mode, one database per service, blobs as files.
+
+Every service keeps its resources here as records: ``(account, region, kind, key) ->
+value`` with a version, optional secondary attributes to find them by, and blobs for
+large payloads. ``tx()`` is a transaction (nested calls are savepoints); when the
+outermost one returns, the write is committed, so a handler that answers after its
+``with ctx.tx()`` never acknowledges a write that a crash can lose.
+
+Durability: WAL with ``synchronous=NORMAL`` survives the process being killed at any
+moment (a commit is in the OS before ``tx()`` returns); ``durability="fsync"`` uses
+``synchronous=FULL`` and fsyncs blobs and their directory, for power loss too.
+
+Layout: one database per service (``state/<service>.db``) holding all accounts and
+regions, chosen by measurement (DESIGN.md): a commit costs the same either way, a
+service can be reset or migrated alone, and there are a few dozen files rather than one
+per account and region. ``root=None`` (``--ephemeral``) keeps the databases in memory
+with the same API.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import cbor2
+
+Key = str | bytes
+Migration = Callable[[sqlite3.Connection], None]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS records (
+        account TEXT NOT NULL, region TEXT NOT NULL, kind TEXT NOT NULL, key NOT NULL,
+        value BLOB NOT NULL, version INTEGER NOT NULL,
+        PRIMARY KEY (account, region, kind, key)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS attrs (
+        account TEXT NOT NULL, region TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+        value NOT NULL, key NOT NULL,
+        PRIMARY KEY (account, region, kind, name, value, key)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY) WITHOUT ROWID""",
+)
+
+
+class Conflict(Exception):
+    """A conditional write found another version than it expected."""
+
+    def __init__(self, kind: str, key: Key, expected: int, found: int) -> None:
+        super().__init__(f"{kind} {key!r}: expected version {expected}, found {found}")
+        self.expected = expected
+        self.found = found
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    key: Key
+    value: Any
+    version: int
+
+
+def encode(value: Any) -> bytes:
+    """Values are CBOR: dicts, lists, text, bytes, ints, floats, Decimals and datetimes survive."""
+    return cbor2.dumps(value, datetime_as_timestamp=True, timezone=None)
+
+
+def decode(data: bytes) -> Any:
+    return cbor2.loads(data)
+
+
+class Tx:
+    """One transaction on one service's database, scoped to an account and region."""
+
+    __slots__ = ("_db", "_con", "account", "region", "_after_commit")
+
+    def __init__(self, db: "ServiceDB", con: sqlite3.Connection, account: str, region: str) -> None:
+        self._db = db
+        self._con = con
+        self.account = account
+        self.region = region
+        self._after_commit: list[Callable[[], None]] = []
+
+    # records ---------------------------------------------------------------------------
+    def get(self, kind: str, key: Key) -> Record | None:
+        row = self._con.execute(
+            "SELECT value, version FROM records WHERE account=? AND region=? AND kind=? AND key=?",
+            (self.account, self.region, kind, key),
+        ).fetchone()
+        return None if row is None else Record(key, decode(row[0]), row[1])
+
+    def put(
+        self,
+        kind: str,
+        key: Key,
+        value: Any,
+        *,
+        expect: int | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> int:
+        """Write a record; returns its new version.
+
+        `expect` makes it conditional: 0 means "must not exist", N means "must be at
+        version N" (else ``Conflict``). `attrs` replaces the record's secondary
+        attributes (a list value indexes each element) for ``find``.
+        """
+        con = self._con
+        row = con.execute(
+            "SELECT version FROM records WHERE account=? AND region=? AND kind=? AND key=?",
+            (self.account, self.region, kind, key),
+        ).fetchone()
+        current = 0 if row is None else row[0]
+        if expect is not None and expect != current:
+            raise Conflict(kind, key, expect, current)
+        version = current + 1
+        con.execute(
+            "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)",
+            (self.account, self.region, kind, key, encode(value), version),
+        )
+        if attrs is not None:
+            self._set_attrs(kind, key, attrs, had_attrs=current > 0)
+        return version
+
+    def _set_attrs(self, kind: str, key: Key, attrs: dict[str, Any], had_attrs: bool) -> None:
+        scope = (self.account, self.region, kind)
+        if had_attrs:
+            self._con.execute(
+                "DELETE FROM attrs WHERE account=? AND region=? AND kind=? AND key=?", (*scope, key)
+            )
+        rows = []
+        for name, value in attrs.items():
+            for v in value if isinstance(value, (list, tuple, set, frozenset)) else (value,):
+                if v is not None:
+                    rows.append((*scope, name, v, key))
+        if rows:
+            self._con.executemany("INSERT OR IGNORE INTO attrs VALUES (?,?,?,?,?,?)", rows)
+
+    def delete(self, kind: str, key: Key, *, expect: int | None = None) -> bool:
+        """Remove a record (and its attributes); False if there was none."""
+        scope = (self.account, self.region, kind, key)
+        if expect is not None:
+            rec = self.get(kind, key)
+            found = 0 if rec is None else rec.version
+            if found != expect:
+                raise Conflict(kind, key, expect, found)
+        cur = self._con.execute("DELETE FROM records WHERE account=? AND region=? AND kind=? AND key=?", scope)
+        if cur.rowcount:
+            self._con.execute("DELETE FROM attrs WHERE account=? AND region=? AND kind=? AND key=?", scope)
+        return cur.rowcount > 0
+
+    def scan(
+        self,
+        kind: str,
+        prefix: Key | None = None,
+        *,
+        after: Key | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> list[Record]:
+        """Records of `kind` in key order (bytewise), optionally under `prefix`, after a key."""
+        sql = ["SELECT key, value, version FROM records WHERE account=? AND region=? AND kind=?"]
+        args: list[Any] = [self.account, self.region, kind]
+        if prefix:
+            sql.append("AND key >= ?")
+            args.append(prefix)
+            upper = _prefix_end(prefix)
+            if upper is not None:
+                sql.append("AND key < ?")
+                args.append(upper)
+        if after is not None:
+            sql.append("AND key < ?" if reverse else "AND key > ?")
+            args.append(after)
+        sql.append("ORDER BY key DESC" if reverse else "ORDER BY key")
+        if limit is not None:
+            sql.append("LIMIT ?")
+            args.append(limit)
+        rows = self._con.execute(" ".join(sql), args).fetchall()
+        return [Record(k, decode(v), ver) for k, v, ver in rows]
+
+    def count(self, kind: str) -> int:
+        return self._con.execute(
+            "SELECT count(*) FROM records WHERE account=? AND region=? AND kind=?", (self.account, self.region, kind)
+        ).fetchone()[0]
+
+    def find(self, kind: str, attr: str, value: Any) -> list[Record]:
+        """Records of `kind` whose attribute `attr` has `value`, in key order."""
+        rows = self._con.execute(
+            "SELECT r.key, r.value, r.version FROM attrs a JOIN records r ON r.account=a.account AND "
+            "r.region=a.region AND r.kind=a.kind AND r.key=a.key WHERE a.account=? AND a.region=? AND "
+            "a.kind=? AND a.name=? AND a.value=? ORDER BY a.key",
+            (self.account, self.region, kind, attr, value),
+        ).fetchall()
+        return [Record(k, decode(v), ver) for k, v, ver in rows]
+
+    # blobs -----------------------------------------------------------------------------
+    def put_blob(self, data: bytes | Iterable[bytes]) -> str:
+        """Store a payload as a file (written, renamed into place) and register it in this
+        transaction: if the transaction rolls back, the file is an orphan that the next
+        start removes; a record never points at a missing file."""
+        blob_id, size = self._db.blobs.write(data)
+        self._con.execute("INSERT INTO blobs VALUES (?, ?)", (blob_id, size))
+        return blob_id
+
+    def drop_blob(self, blob_id: str) -> None:
+        """Forget a payload; its file goes once the transaction has committed."""
+        self._con.execute("DELETE FROM blobs WHERE id=?", (blob_id,))
+        self._after_commit.append(lambda: self._db.blobs.unlink(blob_id))
+
+    def open_blob(self, blob_id: str):  # -> BinaryIO
+        return self._db.blobs.open(blob_id)
+
+
+def _prefix_end(prefix: Key) -> Key | None:
+    """The smallest key greater than every key starting with `prefix`."""
+    if isinstance(prefix, str):
+        return prefix + "\U0010ffff"
+    b = bytearray(prefix)
+    while b and b[-1] == 0xFF:
+        b.pop()
+    if not b:
+        return None
+    b[-1] += 1
+    return bytes(b)
+
+
+class BlobFiles:
+    """Payload files under ``blobs/``; `root=None` uses a private temp directory."""
+
+    def __init__(self, root: str | None, fsync: bool) -> None:
+        self._tmp = None
+        if root is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="cloudlet-blobs-")
+            root = self._tmp.name
+        self.root = root
+        self.fsync = fsync
+        os.makedirs(root, exist_ok=True)
+
+    def path(self, blob_id: str) -> str:
+        return os.path.join(self.root, blob_id[:2], blob_id)
+
+    def write(self, data: bytes | Iterable[bytes]) -> tuple[str, int]:
+        blob_id = uuid.uuid4().hex
+        final = self.path(blob_id)
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        tmp = final + ".tmp"
+        size = 0
+        with open(tmp, "wb") as f:
+            for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                f.write(chunk)
+                size += len(chunk)
+            if self.fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, final)
+        if self.fsync:
+            _fsync_dir(os.path.dirname(final))
+        return blob_id, size
+
+    def open(self, blob_id: str):
+        return open(self.path(blob_id), "rb")
+
+    def unlink(self, blob_id: str) -> None:
+        try:
+            os.unlink(self.path(blob_id))
+        except FileNotFoundError:
+            pass
+
+    def ids(self) -> Iterator[tuple[str, str]]:
+        """(id, path) of every file, temp files included (as id None-suffixed)."""
+        for sub in os.listdir(self.root):
+            d = os.path.join(self.root, sub)
+            if os.path.isdir(d):
+                for name in os.listdir(d):
+                    yield name, os.path.join(d, name)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ServiceDB:
+    """One service's database. A single connection, serialized by a lock: requests run
+    on one event loop and jobs on the scheduler's thread, and SQLite has one writer anyway."""
+
+    def __init__(self, name: str, path: str | None, blobs: BlobFiles, fsync: bool) -> None:
+        self.name = name
+        self.blobs = blobs
+        self._lock = threading.RLock()
+        self._con = sqlite3.connect(path or ":memory:", isolation_level=None, check_same_thread=False)
+        if path is not None:
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+        for stmt in _SCHEMA:
+            self._con.execute(stmt)
+        self._depth = 0
+        self._outer: Tx | None = None
+
+    @contextmanager
+    def tx(self, account: str, region: str) -> Iterator[Tx]:
+        """A transaction; nested ones (same thread) are savepoints of the outer one.
+
+        Blob files dropped inside are unlinked only after the outermost commit.
+        """
+        with self._lock:
+            con = self._con
+            outer = self._outer
+            if outer is None:
+                con.execute("BEGIN IMMEDIATE")
+                tx = self._outer = Tx(self, con, account, region)
+                after = tx._after_commit
+            else:
+                self._depth += 1
+                name = f"sp{self._depth}"
+                con.execute(f"SAVEPOINT {name}")
+                tx = Tx(self, con, account, region)
+                after = tx._after_commit = outer._after_commit  # one list: runs at the outer commit
+                mark = len(after)
+            try:
+                yield tx
+            except BaseException:
+                if outer is None:
+                    self._outer = None
+                    con.execute("ROLLBACK")
+                else:
+                    del after[mark:]
+                    con.execute(f"ROLLBACK TO {name}")
+                    con.execute(f"RELEASE {name}")
+                    self._depth -= 1
+                raise
+            if outer is None:
+                self._outer = None
+                con.execute("COMMIT")
+                for fn in after:
+                    fn()
+            else:
+                con.execute(f"RELEASE {name}")
+                self._depth -= 1
+
+    def migrate(self, migrations: Sequence[tuple[str, Migration]]) -> list[str]:
+        """Apply the named migrations not yet applied, each in the transaction that records it."""
+        applied = []
+        with self._lock:
+            done = {r[0] for r in self._con.execute("SELECT name FROM migrations")}
+            names = [n for n, _ in migrations]
+            if len(set(names)) != len(names):
+                raise ValueError(f"{self.name}: duplicate migration names")
+            for name, fn in migrations:
+                if name in done:
+                    continue
+                self._con.execute("BEGIN IMMEDIATE")
+                try:
+                    fn(self._con)
+                    self._con.execute("INSERT INTO migrations VALUES (?)", (name,))
+                    self._con.execute("COMMIT")
+                except BaseException:
+                    self._con.execute("ROLLBACK")
+                    raise
+                applied.append(name)
+        return applied
+
+    def blob_ids(self) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._con.execute("SELECT id FROM blobs")}
+
+    def wipe(self) -> None:
+        """Delete every record and blob of this service (reset)."""
+        with self._lock:
+            ids = [r[0] for r in self._con.execute("SELECT id FROM blobs")]
+            self._con.execute("BEGIN IMMEDIATE")
+            for table in ("records", "attrs", "blobs"):
+                self._con.execute(f"DELETE FROM {table}")
+            self._con.execute("COMMIT")
+        for blob_id in ids:
+            self.blobs.unlink(blob_id)
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
