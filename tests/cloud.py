@@ -72,6 +72,13 @@ class Cloud:
     def advance(self, seconds: float = 0, *, days: float = 0) -> None:
         self.admin("POST", "clock", {"advance": seconds + days * 86400})
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: the server gets no chance to flush or close anything."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._log.close()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

@@ -58,26 +58,41 @@ def write_format(root: str, version: int) -> None:
 
 def prepare(root: str) -> int:
     """Make `root` usable by this cloudlet; returns the format version it had (0: new)."""
+    try:
+        return _prepare(root)
+    except OSError as err:  # not a directory, no permission, disk full: say so, no traceback
+        raise DataDirError(f"{root} cannot be used as a data directory: {err}") from None
+
+
+def _prepare(root: str) -> int:
     os.makedirs(root, exist_ok=True)
     found = read_format(root)
     if found is None:
-        if any(name for name in os.listdir(root) if not name.startswith(".")):
+        # FORMAT.tmp alone is a first start that died before renaming it into place
+        if any(name for name in os.listdir(root) if not name.startswith(".") and name != "FORMAT.tmp"):
             raise DataDirError(
                 f"{root} holds files but no FORMAT: it is not a cloudlet data directory, or it is damaged. "
                 "Refusing to start empty over it; choose another --data-dir or move it away."
             )
-        for sub in ("state", "blobs"):
-            os.makedirs(os.path.join(root, sub), exist_ok=True)
-        write_format(root, FORMAT)
-        return 0
-    if found > FORMAT:
+        write_format(root, FORMAT)  # first: a start killed after this is a valid, empty directory
+        found = 0
+    elif found > FORMAT:
         raise DataDirError(
             f"{root} was written by a newer cloudlet (data format {found}); this cloudlet {__version__} reads "
             f"formats up to {FORMAT}. Upgrade cloudlet, or use another --data-dir."
         )
-    for version in range(found, FORMAT):
-        UPGRADES[version](root)
-        write_format(root, version + 1)
+    else:
+        missing = [v for v in range(found, FORMAT) if v not in UPGRADES]
+        if found < 1 or missing:
+            raise DataDirError(
+                f"{root} has data format {found}, which this cloudlet {__version__} cannot upgrade to format "
+                f"{FORMAT}. Open it with the cloudlet that wrote it, or use another --data-dir."
+            )
+        for version in range(found, FORMAT):
+            UPGRADES[version](root)
+            write_format(root, version + 1)  # after each step: a crash resumes at the next one
+    for sub in ("state", "blobs"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
     return found
 
 
@@ -102,7 +117,11 @@ class Store:
             db = self._dbs.get(service)
             if db is None:
                 db = self._open(service)
-                db.migrate(migrations)
+                try:
+                    db.migrate(migrations)
+                except BaseException:
+                    db.close()
+                    raise
                 self._dbs[service] = db
         return db
 

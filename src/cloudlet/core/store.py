@@ -26,6 +26,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import cbor2
@@ -63,19 +64,44 @@ class Record:
     version: int
 
 
+#: a private CBOR tag for the Decimals tag 4 cannot carry (NaN, sNaN, ±Infinity, -0)
+_DECIMAL_SPECIAL = 40_404
+
+
+def _encode_decimal(encoder: cbor2.CBOREncoder, value: Any) -> None:
+    if value.is_finite() and not (value.is_zero() and value.is_signed()):
+        encoder.encode_decimal(value)
+    else:  # cbor2 would write a float (read back as a float) or lose the sign of zero
+        encoder.encode_semantic(_DECIMAL_SPECIAL, str(value))
+
+
+_ENCODERS: dict[type, Callable[[cbor2.CBOREncoder, Any], None]] = {Decimal: _encode_decimal}
+_DECODERS = {_DECIMAL_SPECIAL: lambda value, immutable: Decimal(value)}
+
+
 def encode(value: Any) -> bytes:
-    """Values are CBOR: dicts, lists, text, bytes, ints, floats, Decimals and datetimes survive."""
-    return cbor2.dumps(value, datetime_as_timestamp=True, timezone=None)
+    """Values are CBOR: dicts, lists, text, bytes, ints, floats, Decimals and aware
+    datetimes come back equal.
+
+    Datetimes are written as RFC 3339 text (tag 0), not as epoch floats: a float loses
+    microseconds far from 1970, cbor2 cannot read one in the year 9999 back (a written
+    record would become unreadable), and the text keeps the UTC offset. A naive datetime
+    is refused (ValueError): it names no instant, and cloudlet's clock never makes one.
+    """
+    try:
+        return cbor2.dumps(value, encoders=_ENCODERS)
+    except cbor2.CBOREncodeError as err:  # a bug in the caller, named as one
+        raise ValueError(f"the store cannot keep this value: {err}") from None
 
 
 def decode(data: bytes) -> Any:
-    return cbor2.loads(data)
+    return cbor2.loads(data, semantic_decoders=_DECODERS)
 
 
 class Tx:
     """One transaction on one service's database, scoped to an account and region."""
 
-    __slots__ = ("_db", "_con", "account", "region", "_after_commit")
+    __slots__ = ("_db", "_con", "account", "region", "_after_commit", "_new_blobs")
 
     def __init__(self, db: "ServiceDB", con: sqlite3.Connection, account: str, region: str) -> None:
         self._db = db
@@ -83,6 +109,7 @@ class Tx:
         self.account = account
         self.region = region
         self._after_commit: list[Callable[[], None]] = []
+        self._new_blobs: list[str] = []
 
     # records ---------------------------------------------------------------------------
     def get(self, kind: str, key: Key) -> Record | None:
@@ -198,9 +225,11 @@ class Tx:
     # blobs -----------------------------------------------------------------------------
     def put_blob(self, data: bytes | Iterable[bytes]) -> str:
         """Store a payload as a file (written, renamed into place) and register it in this
-        transaction: if the transaction rolls back, the file is an orphan that the next
-        start removes; a record never points at a missing file."""
+        transaction, so a record never points at a missing file. If the transaction
+        rolls back, the file is removed; if the process dies first, it is an orphan that
+        the next open removes."""
         blob_id, size = self._db.blobs.write(data)
+        self._new_blobs.append(blob_id)
         self._con.execute("INSERT INTO blobs VALUES (?, ?)", (blob_id, size))
         return blob_id
 
@@ -214,9 +243,20 @@ class Tx:
 
 
 def _prefix_end(prefix: Key) -> Key | None:
-    """The smallest key greater than every key starting with `prefix`."""
+    """The smallest key greater than every key starting with `prefix`.
+
+    SQLite orders text keys (by their UTF-8 bytes, which is code point order) before
+    every bytes key, so the bound of a text prefix with no successor is ``b""``.
+    """
     if isinstance(prefix, str):
-        return prefix + "\U0010ffff"
+        chars = list(prefix)
+        while chars and chars[-1] == "\U0010ffff":
+            chars.pop()
+        if not chars:
+            return b""
+        nxt = ord(chars[-1]) + 1
+        chars[-1] = chr(0xE000 if nxt == 0xD800 else nxt)  # surrogates are never in a key
+        return "".join(chars)
     b = bytearray(prefix)
     while b and b[-1] == 0xFF:
         b.pop()
@@ -294,11 +334,15 @@ class ServiceDB:
         self.blobs = blobs
         self._lock = threading.RLock()
         self._con = sqlite3.connect(path or ":memory:", isolation_level=None, check_same_thread=False)
-        if path is not None:
-            self._con.execute("PRAGMA journal_mode=WAL")
-            self._con.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-        for stmt in _SCHEMA:
-            self._con.execute(stmt)
+        try:
+            if path is not None:
+                self._con.execute("PRAGMA journal_mode=WAL")
+                self._con.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+            for stmt in _SCHEMA:
+                self._con.execute(stmt)
+        except BaseException:
+            self._con.close()
+            raise
         self._depth = 0
         self._outer: Tx | None = None
 
@@ -314,34 +358,51 @@ class ServiceDB:
             if outer is None:
                 con.execute("BEGIN IMMEDIATE")
                 tx = self._outer = Tx(self, con, account, region)
-                after = tx._after_commit
+                after, new = tx._after_commit, tx._new_blobs
             else:
                 self._depth += 1
                 name = f"sp{self._depth}"
                 con.execute(f"SAVEPOINT {name}")
                 tx = Tx(self, con, account, region)
-                after = tx._after_commit = outer._after_commit  # one list: runs at the outer commit
-                mark = len(after)
+                # one list each, owned by the outer transaction: marks say what this savepoint added
+                after = tx._after_commit = outer._after_commit
+                new = tx._new_blobs = outer._new_blobs
+                marks = len(after), len(new)
             try:
                 yield tx
             except BaseException:
                 if outer is None:
                     self._outer = None
-                    con.execute("ROLLBACK")
+                    if con.in_transaction:  # SQLite may have rolled back already (e.g. disk full)
+                        con.execute("ROLLBACK")
+                    self._unlink(new)
                 else:
-                    del after[mark:]
-                    con.execute(f"ROLLBACK TO {name}")
-                    con.execute(f"RELEASE {name}")
+                    del after[marks[0]:]
+                    self._unlink(new[marks[1]:])
+                    del new[marks[1]:]
                     self._depth -= 1
+                    if con.in_transaction:
+                        con.execute(f"ROLLBACK TO {name}")
+                        con.execute(f"RELEASE {name}")
                 raise
             if outer is None:
                 self._outer = None
-                con.execute("COMMIT")
+                try:
+                    con.execute("COMMIT")
+                except BaseException:
+                    if con.in_transaction:
+                        con.execute("ROLLBACK")
+                    self._unlink(new)
+                    raise
                 for fn in after:
                     fn()
             else:
                 con.execute(f"RELEASE {name}")
                 self._depth -= 1
+
+    def _unlink(self, blob_ids: Sequence[str]) -> None:
+        for blob_id in blob_ids:
+            self.blobs.unlink(blob_id)
 
     def migrate(self, migrations: Sequence[tuple[str, Migration]]) -> list[str]:
         """Apply the named migrations not yet applied, each in the transaction that records it."""
