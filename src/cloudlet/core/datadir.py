@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence
@@ -23,6 +24,7 @@ from cloudlet import __version__
 from cloudlet.core.store import BlobFiles, Migration, ServiceDB, Tx
 
 FORMAT = 1
+CHECKPOINT_EVERY_S = 0.5
 #: format N -> N+1 upgrades of the whole directory, applied in order at open
 UPGRADES: dict[int, Callable[[str], None]] = {}
 
@@ -106,6 +108,8 @@ class Store:
         self.fsync = durability == "fsync"
         self._dbs: dict[str, ServiceDB] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
         if root is not None:
             prepare(root)
 
@@ -123,7 +127,19 @@ class Store:
                     db.close()
                     raise
                 self._dbs[service] = db
+                if self.root is not None and self._checkpointer is None:
+                    self._checkpointer = threading.Thread(target=self._checkpoints, name="cloudlet-checkpoint", daemon=True)
+                    self._checkpointer.start()
         return db
+
+    def _checkpoints(self) -> None:
+        """Keep each WAL short without making a request pay for it (see ServiceDB.checkpoint)."""
+        while not self._stop.wait(CHECKPOINT_EVERY_S):
+            for db in list(self._dbs.values()):
+                try:
+                    db.checkpoint()
+                except sqlite3.Error:  # closed meanwhile, or busy: the next round tries again
+                    pass
 
     def _open(self, service: str) -> ServiceDB:
         if self.root is None:
@@ -153,6 +169,9 @@ class Store:
             self.db(name).wipe()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=5)
         with self._lock:
             for db in self._dbs.values():
                 db.close()

@@ -325,6 +325,10 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+#: WAL pages (4 KiB) after which a commit checkpoints itself, if the background ones stop
+_BACKSTOP_PAGES = 20_000
+
+
 class ServiceDB:
     """One service's database. A single connection, serialized by a lock: requests run
     on one event loop and jobs on the scheduler's thread, and SQLite has one writer anyway."""
@@ -338,6 +342,9 @@ class ServiceDB:
             if path is not None:
                 self._con.execute("PRAGMA journal_mode=WAL")
                 self._con.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+                # Checkpoints run in the background (`checkpoint`), not inside a request's
+                # commit; this high threshold is only the backstop if they stop running.
+                self._con.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
             for stmt in _SCHEMA:
                 self._con.execute(stmt)
         except BaseException:
@@ -345,6 +352,8 @@ class ServiceDB:
             raise
         self._depth = 0
         self._outer: Tx | None = None
+        self._path = path
+        self._ckpt: sqlite3.Connection | None = None
 
     @contextmanager
     def tx(self, account: str, region: str) -> Iterator[Tx]:
@@ -441,6 +450,21 @@ class ServiceDB:
         for blob_id in ids:
             self.blobs.unlink(blob_id)
 
+    def checkpoint(self) -> None:
+        """Copy committed WAL frames into the database from a second connection.
+
+        PASSIVE never waits for, nor blocks, the writer: requests keep committing while
+        it runs, and SQLite releases the GIL meanwhile.
+        """
+        if self._path is None:
+            return
+        if self._ckpt is None:
+            self._ckpt = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        self._ckpt.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def close(self) -> None:
         with self._lock:
+            if self._ckpt is not None:
+                self._ckpt.close()
+                self._ckpt = None
             self._con.close()
