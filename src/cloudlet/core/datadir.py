@@ -6,6 +6,7 @@ directory with files but no FORMAT is refused rather than silently started empty
 
 ```
 <data-dir>/FORMAT             {"format": 1, "written_by": "cloudlet 0.1.0"}
+<data-dir>/clock.json         the clock's offset (core/clock.py), kept through resets
 <data-dir>/state/<svc>.db     one SQLite database per service (WAL)
 <data-dir>/blobs/<svc>/ab/..  payload files, each registered in its service's database
 ```

@@ -64,33 +64,34 @@ def health(gw: "Gateway", req: Request) -> Response:
     )
 
 
-def _clock_state() -> dict[str, Any]:
-    return {"now": clock.now().isoformat().replace("+00:00", "Z"), "offset_s": clock.offset()}
+def _clock_state(gw: "Gateway | None" = None) -> dict[str, Any]:
+    c = gw.scheduler.clock if gw is not None else clock.DEFAULT
+    return {"now": c.now().isoformat().replace("+00:00", "Z"), "offset_s": c.offset()}
 
 
 def get_clock(gw: "Gateway", req: Request) -> Response:
-    return _json(_clock_state())
+    return _json(_clock_state(gw))
 
 
 def post_clock(gw: "Gateway", req: Request) -> Response:
+    """Move the clock forward; answers once the jobs due by the new time have run (or
+    after `wait` seconds, default 30: then `pending` says how many are still to run)."""
     data = _body(req)
+    wait = data.get("wait", clock.DEFAULT_WAIT_S)
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait <= 3600:
+        raise ValueError("wait is a number of seconds from 0 to 3600")
+    c = gw.scheduler.clock
     if "advance" in data:
-        seconds = data["advance"]
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-            raise ValueError("advance takes a number of seconds")
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
-        clock.advance(float(seconds))
+        c.advance(data["advance"], wait=float(wait))
     elif "set" in data:
-        when = dt.datetime.fromisoformat(str(data["set"]).replace("Z", "+00:00"))
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
-        if when.timestamp() < clock.time_s():
-            raise ValueError("the clock only moves forward")
-        clock.set_to(when)
+        try:
+            when = dt.datetime.fromisoformat(str(data["set"]).replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"set takes an ISO-8601 time, not {data['set']!r}") from None
+        c.set_to(when, wait=float(wait))
     else:
         raise ValueError('POST {"advance": seconds} or {"set": "ISO-8601 time"}')
-    return _json(_clock_state())
+    return _json({**_clock_state(gw), "pending": gw.scheduler.pending()})
 
 
 def reset(gw: "Gateway", req: Request) -> Response:

@@ -20,6 +20,7 @@ from cloudlet.core import clock
 from cloudlet.core.audit import AuditLog, Event
 from cloudlet.core.context import Context
 from cloudlet.core.datadir import Store
+from cloudlet.core.scheduler import Scheduler
 from cloudlet.core.store import ServiceDB
 from cloudlet.core.errors import ServiceError, not_implemented
 from cloudlet.core.ids import request_id as new_request_id
@@ -53,6 +54,7 @@ class Gateway:
         self.audit = audit or AuditLog()
         self.store = store or Store(None if config.ephemeral else config.data_dir, config.durability)
         self.started = time.time()
+        self.scheduler = Scheduler(self)  # its thread starts with the server (app.create_app)
 
     def db(self, service: str) -> ServiceDB:
         """A service's database, its migrations applied on first use."""
