@@ -295,8 +295,9 @@ def test_store_records_and_blobs_survive_repeated_kill_9(tmp_path):
             assert blob in registered and blob in files, f"seed {SEED}: {key} points at a missing blob"
             assert file_sha(root, blob) == records[key][1], f"seed {SEED}: {key}'s blob is not intact"
 
-    store = Store(root)  # opening removes what no committed transaction registered
+    store = Store(root)
     try:
+        store.db("svc")  # opening the service's database removes what no committed transaction registered
         records, blob_of, registered, files = on_disk(root)
         assert files == registered == set(blob_of.values()), f"seed {SEED}"
         with store.tx("svc", ACCOUNT, REGION) as tx:
