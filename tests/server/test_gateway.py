@@ -48,26 +48,35 @@ def test_operation_without_handler_answers_not_implemented(cloud):
     assert e["ResponseMetadata"]["HTTPStatusCode"] == 501
 
 
-@pytest.mark.parametrize(
-    "service,call,kwargs",
-    [
-        ("sqs", "list_queues", {}),  # json
-        ("dynamodb", "list_tables", {}),  # json 1.0
-        ("lambda", "list_functions", {}),  # rest-json
-        ("s3", "list_buckets", {}),  # rest-xml
-        ("ec2", "describe_vpcs", {}),  # ec2
-        ("cloudwatch", "list_metrics", {}),  # smithy-rpc-v2-cbor
-        ("iam", "list_users", {}),  # query
-    ],
-)
-def test_unimplemented_services_name_the_operation_in_every_protocol(cloud, service, call, kwargs):
-    client = cloud.client(service)
+# Per protocol, operations cloudlet has no handler for yet; the test takes the first that is
+# still unimplemented, so it keeps testing the 501 path as services land.
+UNIMPLEMENTED = {
+    "json": [("codecommit", "list_repositories", {}), ("kinesis", "list_streams", {})],
+    "json-1.0": [("dynamodb", "list_tables", {}), ("timestream-write", "list_databases", {})],
+    "rest-json": [("amplify", "list_apps", {}), ("lambda", "list_functions", {})],
+    "rest-xml": [("route53", "list_health_checks", {}), ("cloudfront", "list_distributions", {})],
+    "ec2": [("ec2", "describe_vpcs", {})],
+    "smithy-rpc-v2-cbor": [("cloudwatch", "list_metrics", {}), ("arc-region-switch", "list_plans", {})],
+    "query": [("iam", "list_users", {}), ("elasticbeanstalk", "describe_applications", {})],
+}
+
+
+@pytest.mark.parametrize("protocol", sorted(UNIMPLEMENTED))
+def test_unimplemented_services_name_the_operation_in_every_protocol(cloud, protocol):
+    from cloudlet.services.registry import handler_for
+
+    for service, call, kwargs in UNIMPLEMENTED[protocol]:
+        client = cloud.client(service)
+        op = client.meta.method_to_api_mapping[call]
+        if handler_for(service, op) is None:
+            break
+    else:
+        pytest.fail(f"every {protocol} candidate is implemented now: add one that is not")
     with pytest.raises(ClientError) as err:
         getattr(client, call)(**kwargs)
     e = err.value.response
     assert e["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert e["Error"]["Code"] == "NotImplemented"
-    op = client.meta.method_to_api_mapping[call]
     assert op in e["Error"]["Message"]
 
 

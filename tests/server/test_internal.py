@@ -34,7 +34,7 @@ def test_calls_are_validated_like_http():
 def test_unimplemented_operations_answer_as_over_http():
     gw = Gateway(Config(ephemeral=True))
     with pytest.raises(ServiceError) as err:
-        _caller(gw).aws("sqs").list_queues()
+        _caller(gw).aws("codecommit").list_repositories()
     assert err.value.code == "NotImplemented" and err.value.status == 501
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cloudlet.auth import chunked, sigv4
 from cloudlet.auth.credentials import CredentialStore, Identity
-from cloudlet.auth.scope import credential_scope
+from cloudlet.auth.scope import Scope, credential_scope
 from cloudlet.core import clock
 from cloudlet.core.errors import ServiceError
 from cloudlet.protocol.http import Request
@@ -22,6 +22,7 @@ def authenticate(
     protocol: str,
     credentials: CredentialStore,
     verify: bool,
+    scope: Scope | None = None,
 ) -> tuple[Identity | None, Request]:
     """The caller's identity and the request to decode (aws-chunked bodies unwrapped).
 
@@ -30,7 +31,8 @@ def authenticate(
     which the caller can tell only after decoding; `unsigned_refusal` says no for the rest.
     """
     if not verify:
-        scope = credential_scope(raw)
+        if scope is None:
+            scope = credential_scope(raw)
         key = scope.access_key if scope else _sigv2_key(raw)
         return credentials.identity_for(key), chunked.unwrap(routed)
     dialect = sigv4.dialect_for(service, protocol)

@@ -34,11 +34,11 @@ class App:
             await _lifespan(receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers: dict[str, str] = {}
-        for k, v in scope["headers"]:
-            key = k.decode("latin-1").lower()
-            val = v.decode("latin-1")
-            headers[key] = headers[key] + "," + val if key in headers else val
+        raw = scope["headers"]
+        # the server hands names lower-cased (ASGI requires it); repeated headers are rare
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+        if len(headers) != len(raw):
+            headers = _joined(raw)
         body = await _read_body(receive)
         path = scope.get("raw_path")
         path = path.decode("latin-1").split("?", 1)[0] if path else scope["path"]
@@ -49,6 +49,16 @@ class App:
             client = scope.get("client")
             resp = await self.gateway.handle(req, client[0] if client else "127.0.0.1")
         await _send(send, resp)
+
+
+def _joined(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Repeated headers joined with ``,``, as HTTP allows."""
+    headers: dict[str, str] = {}
+    for k, v in raw:
+        key = k.decode("latin-1").lower()
+        val = v.decode("latin-1")
+        headers[key] = headers[key] + "," + val if key in headers else val
+    return headers
 
 
 async def _read_body(receive: Receive) -> bytes:

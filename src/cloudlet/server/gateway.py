@@ -8,6 +8,7 @@ decide what goes in it.
 from __future__ import annotations
 
 import inspect
+from functools import lru_cache
 import logging
 import time
 from typing import Any
@@ -16,6 +17,7 @@ from cloudlet.auth.authenticate import authenticate, unsigned_refusal
 from cloudlet.auth.actions import iam_actions
 from cloudlet.auth.authorizer import AllowAll, Authorizer, AuthzRequest
 from cloudlet.auth.credentials import CredentialStore
+from cloudlet.auth.scope import credential_scope
 from cloudlet.core import clock
 from cloudlet.core.audit import AuditLog, Event
 from cloudlet.core.context import Context
@@ -64,7 +66,8 @@ class Gateway:
     async def handle(self, req: Request, client_ip: str = "127.0.0.1") -> Response:
         start = time.perf_counter()
         rid = new_request_id()
-        route = routing.route(req)
+        scope = credential_scope(req)
+        route = routing.route(req, scope)
         if route is None:
             resp = _unroutable(req, rid)
             log_request(req.method, "-", "-", resp.status, start)
@@ -79,7 +82,7 @@ class Gateway:
         identity = None
         try:
             identity, body_req = authenticate(
-                req, route.request, service, protocol, self.credentials, self.config.verify_signatures
+                req, route.request, service, protocol, self.credentials, self.config.verify_signatures, scope
             )
             op, params = codec.decoder(service, protocol).decode(body_req)
             if identity is None:
@@ -112,7 +115,7 @@ class Gateway:
         if req.method == "HEAD":
             resp.body = b""
         if identity is None:
-            identity = self.credentials.identity_for(_access_key(req))
+            identity = self.credentials.identity_for(scope.access_key if scope else None)
         self.record(
             service, route.region, op, params, output, error, rid,
             identity.account_id, identity.arn, identity.access_key, client_ip, req.headers.get("user-agent", ""),
@@ -176,7 +179,7 @@ class Gateway:
         self.audit.record(
             Event(
                 time=clock.time_s(),
-                event_source=f"{load_service(service).endpoint_prefix}.amazonaws.com",
+                event_source=_event_source(service),
                 event_name=op.name if op else "-",
                 region=region,
                 account=account,
@@ -196,6 +199,11 @@ class Gateway:
         )
 
 
+@lru_cache(maxsize=None)
+def _event_source(service: str) -> str:
+    return f"{load_service(service).endpoint_prefix}.amazonaws.com"
+
+
 def condition_keys(ctx: Context) -> dict[str, Any]:
     """The global condition keys every request carries."""
     return {
@@ -208,13 +216,6 @@ def condition_keys(ctx: Context) -> dict[str, Any]:
         "aws:PrincipalArn": ctx.principal_arn,
         "aws:PrincipalAccount": ctx.account,
     }
-
-
-def _access_key(req: Request) -> str:
-    from cloudlet.auth.scope import credential_scope
-
-    scope = credential_scope(req)
-    return scope.access_key if scope else ""
 
 
 def _without_streams(shape: Any, values: dict[str, Any] | None, streaming: bool) -> dict[str, Any] | None:

@@ -92,14 +92,15 @@ class Route:
     protocol: str
 
 
-def route(req: Request) -> Route | None:
+def route(req: Request, scope: Scope | None = None) -> Route | None:
     """The service, region and decodable request for `req`, or None if nothing fits."""
     path = req.path
     if path.startswith(_ADMIN_PREFIX):
         return None
     idx = load_index()
     headers = req.headers
-    scope = credential_scope(req) or _sigv4a_scope(req)
+    if scope is None:  # the gateway passes the scope it already read
+        scope = credential_scope(req) or _sigv4a_scope(req)
 
     target = headers.get("x-amz-target")
     if target:
