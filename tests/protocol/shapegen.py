@@ -3,7 +3,10 @@
 Values are what boto3 users pass and get back: dicts, lists, str, int, float, bool,
 bytes, and timezone-aware datetimes (whole milliseconds, since no protocol carries more).
 Strings in URI labels, query strings and headers stay within what botocore can send
-there; body strings include non-ASCII text.
+there; body strings include non-ASCII text. Values are valid for the model: lengths,
+sizes and numbers stay within its ``min``/``max``, and every required member is there,
+also in a union cut short by the depth limit (patterns aside: no regex is written).
+Limits are applied after drawing, so a seed draws the same sequence whatever they are.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ class ShapeGen:
             return self._document(depth)
         members = shape.members
         if shape.is_union if hasattr(shape, "is_union") else shape.metadata.get("union"):
-            if not members or depth >= self.max_depth:
-                name = next(iter(members)) if members else None
-                return {} if name is None else {name: self._leafish(members[name], depth)}
+            if not members:
+                return {}
+            if depth >= self.max_depth:
+                return self._smallest(shape, ())
             name = self.rng.choice(sorted(members))
             value = self.gen(members[name], depth + 1, members[name].serialization.get("location"))
             return {name: "text" if value is None else value}  # a union's one member is never null
@@ -58,14 +62,34 @@ class ShapeGen:
             out[name] = self.gen(member, depth + 1, loc)
         return out
 
-    def _leafish(self, shape, depth):
-        # a value that does not recurse further, for unions past the depth limit
-        if shape.type_name == "structure" and shape.metadata.get("union") and shape.members and depth < 12:
-            name = next(iter(shape.members))  # a union nested here still needs one member
-            return {name: self._leafish(shape.members[name], depth + 1)}
-        if shape.type_name in ("structure", "list", "map"):
-            return {} if shape.type_name != "list" else []
-        return self.gen(shape, depth + 1)
+    def _smallest(self, shape, stack):
+        """The smallest valid value: required members only, fewest items, and a union
+        member whose value ends (past the depth limit, where a union still needs one)."""
+        if shape.name in stack:
+            raise _Endless
+        stack = stack + (shape.name,)
+        t = shape.type_name
+        if t == "structure":
+            if shape.is_document_type:
+                return "text"
+            if shape.metadata.get("union"):
+                for name in sorted(shape.members, key=lambda n: (_cost(shape.members[n]), n)):
+                    try:
+                        return {name: self._smallest(shape.members[name], stack)}
+                    except _Endless:
+                        continue
+                raise _Endless
+            return {n: self._smallest(shape.members[n], stack) for n in shape.required_members}
+        if t == "list":
+            return [self._smallest(shape.member, stack) for _ in range(shape.metadata.get("min", 0))]
+        if t == "map":
+            out = {}
+            for _ in range(shape.metadata.get("min", 0) * 3):
+                if len(out) >= shape.metadata.get("min", 0):
+                    break
+                out[self._string(shape.key, self.max_depth, None)] = self._smallest(shape.value, stack)
+            return out
+        return self.gen(shape, self.max_depth)
 
     def _document(self, depth):
         r = self.rng.random()
@@ -79,7 +103,7 @@ class ShapeGen:
         lo = shape.metadata.get("min", 0)
         n = lo if depth >= self.max_depth else self.rng.randint(lo, max(lo, 3))
         member_loc = location if location in ("header", "querystring") else None
-        return [self.gen(shape.member, depth + 1, member_loc) for _ in range(n)]
+        return _at_most(shape, [self.gen(shape.member, depth + 1, member_loc) for _ in range(n)])
 
     def _map(self, shape, depth, location):
         lo = shape.metadata.get("min", 0)
@@ -92,7 +116,8 @@ class ShapeGen:
             if location == "headers":
                 key = self._word(1, 8).lower()
             out[key] = self.gen(shape.value, depth + 1, "header" if location == "headers" else location)
-        return out
+        hi = shape.metadata.get("max")
+        return out if hi is None else dict(list(out.items())[:hi])
 
     # scalars ------------------------------------------------------------------
     def _word(self, lo: int, hi: int, alphabet: str = SAFE) -> str:
@@ -137,8 +162,10 @@ class ShapeGen:
     def _float(self, shape, depth, location):
         lo = shape.metadata.get("min", -1e6)
         hi = shape.metadata.get("max", 1e6)
-        # halves are exact in binary and in every text form the protocols use
-        return round(self.rng.uniform(lo, hi) * 2) / 2 if hi - lo >= 1 else float(lo)
+        # halves are exact in binary and in every text form the protocols use, but
+        # rounding may step past a fractional bound
+        value = round(self.rng.uniform(lo, hi) * 2) / 2 if hi - lo >= 1 else float(lo)
+        return float(_clamp(shape, value))
 
     _double = _float
 
@@ -154,4 +181,31 @@ class ShapeGen:
     def _blob(self, shape, depth, location):
         lo = shape.metadata.get("min", 0)
         n = self.rng.randint(lo, max(lo, 24))
-        return bytes(self.rng.getrandbits(8) for _ in range(n))
+        return _at_most(shape, bytes(self.rng.getrandbits(8) for _ in range(n)))
+
+
+def _at_most(shape, items):
+    hi = shape.metadata.get("max")
+    return items if hi is None else items[:hi]
+
+
+def _clamp(shape, value):
+    lo, hi = shape.metadata.get("min"), shape.metadata.get("max")
+    if lo is not None and value < lo:
+        value = lo
+    if hi is not None and value > hi:
+        value = hi
+    return value
+
+
+class _Endless(Exception):
+    """A union member whose smallest value would never end."""
+
+
+def _cost(shape) -> int:
+    t = shape.type_name
+    if t not in ("structure", "list", "map"):
+        return 0
+    if t in ("list", "map"):
+        return 1 if not shape.metadata.get("min") else 4
+    return 3 if shape.metadata.get("union") else 2

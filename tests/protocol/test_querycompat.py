@@ -27,7 +27,7 @@ from cloudlet.protocol.decode.query import QueryDecoder
 from cloudlet.protocol.encode.query import QueryEncoder
 from cloudlet.protocol.http import Request
 from cloudlet.protocol.model import load_service
-from cloudlet.protocol.querycompat import SQS, TABLES, CompatQueryDecoder, compat_for
+from cloudlet.protocol.querycompat import SQS, TABLES, CompatQueryDecoder, compat_for, wire_names
 from cloudlet.server.routing import route
 
 NS = "http://queue.amazonaws.com/doc/2012-11-05/"
@@ -204,6 +204,18 @@ def test_receive_message_request() -> None:
     assert decode(f"Action=ReceiveMessage&QueueUrl={QUEUE}&AttributeName=All")[1]["AttributeNames"] == ["All"]
     # botocore sends an empty list under the member's own name
     assert decode(f"Action=ReceiveMessage&QueueUrl={QUEUE}&AttributeNames=")[1]["AttributeNames"] == []
+
+
+def test_a_bare_unindexed_item_is_a_decoder_option_not_an_override() -> None:
+    """``bare_items`` is the query decoder's own switch: off, ``Name=value`` for a
+    flattened list is a 400 as before; the compat decoder only turns it on."""
+    sqs = load_service("sqs")
+    req = Request("POST", "/", "", dict(FORM), f"Action=ReceiveMessage&QueueUrl={QUEUE}&AttributeName=All".encode())
+    names = wire_names(sqs, SQS)
+    assert QueryDecoder(sqs, names, bare_items=True).decode(req)[1]["AttributeNames"] == ["All"]
+    with pytest.raises(ServiceError) as info:
+        QueryDecoder(sqs, names).decode(req)
+    assert info.value.status == 400
 
 
 def test_get_queue_attributes_request() -> None:

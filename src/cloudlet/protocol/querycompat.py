@@ -21,8 +21,7 @@ from typing import Any
 
 from botocore.model import Shape
 
-from cloudlet.protocol.decode.query import QueryDecoder, Wire
-from cloudlet.protocol.decode.scalars import Reader
+from cloudlet.protocol.decode.query import QueryDecoder
 from cloudlet.protocol.encode.query import QueryEncoder, QueryWire
 from cloudlet.protocol.http import Request
 from cloudlet.protocol.model import OperationModel, ServiceModel
@@ -227,7 +226,7 @@ class CompatQueryDecoder(QueryDecoder):
     without an index (``AttributeName=All``, as SQS's own query examples write it)."""
 
     def __init__(self, service: ServiceModel, compat: QueryCompat) -> None:
-        super().__init__(service, wire_names=wire_names(service, compat))
+        super().__init__(service, wire_names=wire_names(service, compat), bare_items=True)
         self._url_member = compat.url_member
         self._takes_url: dict[str, bool] = {}
 
@@ -243,19 +242,6 @@ class CompatQueryDecoder(QueryDecoder):
         if takes:
             params[member] = request_url(req)
         return op, params
-
-    def _list(self, shape: Shape, wire: Wire) -> Reader:
-        indexed = super()._list(shape, wire)
-        if not wire.flattened:
-            return indexed
-        item = self.reader(shape.member)
-
-        def read(node: Any) -> Any:
-            if type(node) is str and node:
-                return [item(node)]
-            return indexed(node)
-
-        return read
 
 
 def compat_encoder(service: ServiceModel, compat: QueryCompat) -> QueryEncoder:

@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 
 from cloudlet.core.errors import ServiceError
+from cloudlet.protocol.decode.operations import OperationReaders
 from cloudlet.protocol.decode.scalars import Malformed, bad_input, blob_from_base64, epoch_to_datetime, timestamp_from_text
-from cloudlet.protocol.decode.structured import Reader, StructuredReaders, read_boolean, read_float, read_integer, read_string
+from cloudlet.protocol.decode.structured import StructuredReaders, leaf_table
 from cloudlet.protocol.http import Request
 from cloudlet.protocol.model import OperationModel, ServiceModel
 
@@ -36,25 +37,7 @@ def _blob(v: Any) -> bytes:
     raise Malformed("expected base64 text")
 
 
-def _leaf(fn: Reader) -> Any:
-    return lambda shape: fn
-
-
-JSON_LEAVES = {
-    "string": _leaf(read_string),
-    "character": _leaf(read_string),
-    "integer": _leaf(read_integer),
-    "long": _leaf(read_integer),
-    "short": _leaf(read_integer),
-    "byte": _leaf(read_integer),
-    "bigInteger": _leaf(read_integer),
-    "float": _leaf(read_float),
-    "double": _leaf(read_float),
-    "bigDecimal": _leaf(read_float),
-    "boolean": _leaf(read_boolean),
-    "timestamp": _leaf(_timestamp),
-    "blob": _leaf(_blob),
-}
+JSON_LEAVES = leaf_table(timestamp=_timestamp, blob=_blob)
 
 
 def load_json(body: bytes) -> Any:
@@ -77,25 +60,17 @@ class JsonDecoder:
     def __init__(self, service: ServiceModel) -> None:
         self.service = service
         self._prefix = service.metadata.get("targetPrefix", "")
-        self._names = frozenset(service.operation_names)
         self._readers = StructuredReaders(JSON_LEAVES)
-        self._ops: dict[str, tuple[OperationModel, Reader | None]] = {}
-
-    def _compile(self, name: str) -> tuple[OperationModel, Reader | None]:
-        op = self.service.operation_model(name)
-        shape = op.input_shape
-        entry = (op, None if shape is None else self._readers.reader(shape))
-        self._ops[name] = entry
-        return entry
+        self._ops = OperationReaders(service, self._readers.reader)
 
     def decode(self, req: Request) -> tuple[OperationModel, dict[str, Any]]:
         target = req.headers.get("x-amz-target", "")
         prefix, _, name = target.rpartition(".")
         entry = self._ops.get(name) if prefix == self._prefix else None
         if entry is None:
-            if prefix != self._prefix or name not in self._names:
+            if prefix != self._prefix or name not in self._ops.names:
                 raise unknown_operation(target or "(no X-Amz-Target header)")
-            entry = self._compile(name)
+            entry = self._ops.compile(name)
         op, reader = entry
         body = req.body
         if reader is None or not body or body.isspace():
@@ -103,7 +78,5 @@ class JsonDecoder:
         data = load_json(body)
         try:
             return op, reader(data)
-        except Malformed as err:
-            raise bad_input(SERIALIZATION_ERROR, err) from None
-        except RecursionError:
-            raise bad_input(SERIALIZATION_ERROR, "JSON nested too deeply") from None
+        except (Malformed, RecursionError) as err:
+            raise bad_input(SERIALIZATION_ERROR, err, "JSON") from None

@@ -12,7 +12,8 @@ lists are always ``Name.N``.
 Wire names can be overridden per structure member (``WIRE_NAMES``, keyed
 ``"Shape.Member"``): services that moved from query to JSON (SQS) still get requests
 from old SDKs with the old names (``Attribute.1.Name``), which a small table maps back
-onto the current model without touching the code.
+onto the current model without touching the code; ``bare_items`` also lets those old
+clients send a flattened list of one as a bare ``Name=value``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, NamedTuple
 from botocore.model import Shape
 
 from cloudlet.core.errors import ServiceError
+from cloudlet.protocol.decode.operations import OperationReaders
 from cloudlet.protocol.decode.scalars import Malformed, Reader, bad_input, text_reader_for
 from cloudlet.protocol.decode.urlform import parse_pairs
 from cloudlet.protocol.http import Request
@@ -118,12 +120,20 @@ class QueryDecoder:
     #: ``"Shape.Member" -> {"name", "flattened", "member", "key", "value"}`` overrides.
     WIRE_NAMES: Mapping[str, Mapping[str, Any]] = {}
 
-    def __init__(self, service: ServiceModel, wire_names: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        service: ServiceModel,
+        wire_names: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        bare_items: bool = False,
+    ) -> None:
+        """`bare_items`: a flattened list may also come as one value without an index
+        (``AttributeName=All``), as SQS's own query examples write it."""
         self.service = service
-        self._names = frozenset(service.operation_names)
         self._overrides = self.WIRE_NAMES if wire_names is None else wire_names
+        self._bare_items = bare_items
         self._structs: dict[str, Reader] = {}
-        self._ops: dict[str, tuple[OperationModel, Reader | None]] = {}
+        self._ops = OperationReaders(service, self.reader)
 
     # -- naming (EC2 overrides these) --------------------------------------------------
 
@@ -208,6 +218,8 @@ class QueryDecoder:
     def _list(self, shape: Shape, wire: Wire) -> Reader:
         item = self.reader(shape.member)
         if wire.flattened:
+            if self._bare_items:
+                return lambda node: [item(node)] if type(node) is str and node else _indexed(node, item)
             return lambda node: _indexed(node, item)
         segment = wire.member
 
@@ -247,13 +259,6 @@ class QueryDecoder:
 
     # -- decoding ----------------------------------------------------------------------------
 
-    def _compile(self, name: str) -> tuple[OperationModel, Reader | None]:
-        op = self.service.operation_model(name)
-        shape = op.input_shape
-        entry = (op, None if shape is None else self.reader(shape))
-        self._ops[name] = entry
-        return entry
-
     def decode(self, req: Request) -> tuple[OperationModel, dict[str, Any]]:
         tree = fold(form_pairs(req))
         action = tree.get("Action")
@@ -261,9 +266,9 @@ class QueryDecoder:
             raise ServiceError("MissingAction", "Missing Action", 400)
         entry = self._ops.get(action)
         if entry is None:
-            if action not in self._names:
+            if action not in self._ops.names:
                 raise unknown_action(action)
-            entry = self._compile(action)
+            entry = self._ops.compile(action)
         op, reader = entry
         if reader is None:
             return op, {}
@@ -271,8 +276,8 @@ class QueryDecoder:
             return op, reader(tree)
         except Malformed as err:
             raise bad_input(INVALID_VALUE, err) from None
-        except RecursionError:
-            raise bad_input(MALFORMED, "Parameters nested too deeply") from None
+        except RecursionError as err:
+            raise bad_input(MALFORMED, err, "Parameters") from None
 
 
 class Ec2Decoder(QueryDecoder):

@@ -15,13 +15,13 @@ string map collects every query key no other member or literal query part claims
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from botocore.model import Shape
 
 from cloudlet.core.errors import ServiceError
-from cloudlet.protocol.decode.scalars import Malformed, Reader, bad_input, text_reader, text_reader_for
+from cloudlet.protocol.decode.scalars import Malformed, Reader, bad_input, read_present, text_reader, text_reader_for
 from cloudlet.protocol.decode.urlform import parse_pairs
 from cloudlet.protocol.http import Request
 from cloudlet.protocol.model import OperationModel, ServiceModel
@@ -29,6 +29,15 @@ from cloudlet.protocol.rest_router import RestRouter, parse_template
 
 Plan = Callable[[Request, dict[str, str]], dict[str, Any]]
 BodyReader = Callable[[Request, dict[str, Any]], None]
+
+
+class BodyReaders(Protocol):
+    """Readers over one body format's parsed documents (JSON values, XML elements)."""
+
+    def reader(self, shape: Shape) -> Reader: ...
+
+    def structure(self, members: Mapping[str, Shape]) -> Reader: ...
+
 
 _METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD", "PATCH")
 _HOST_LABEL = re.compile(r"\{([^}]+)\}")
@@ -122,22 +131,54 @@ def raw_payload_reader(name: str, member: Shape) -> BodyReader:
 
 
 class RestDecoder:
-    """Routing and the non-body locations; subclasses supply `body_reader`."""
+    """Routing, the non-body locations and the body; a subclass names its body format:
+    the readers for its parsed documents and the parser from bytes to one."""
 
     protocol = "rest"
     BAD_CODE = "SerializationException"
     NOT_ALLOWED_CODE = "MethodNotAllowedException"
 
-    def __init__(self, service: ServiceModel) -> None:
+    def __init__(self, service: ServiceModel, readers: BodyReaders, parse: Callable[[bytes], Any]) -> None:
         self.service = service
         self._router = RestRouter(service)
         self._plans: dict[str, Plan] = {}
+        self._readers = readers
+        self._parse = parse
 
-    # -- subclass hook -------------------------------------------------------------------
+    # -- the body ------------------------------------------------------------------------
 
     def body_reader(self, op: OperationModel, shape: Shape) -> BodyReader | None:
-        """Reads the body into params (``None`` when the input has nothing in the body)."""
-        raise NotImplementedError
+        """Reads the body into params (``None`` when the input has nothing in the body):
+        the ``payload`` member is the whole body, else the members with no location are
+        the document's children. A blank body is an absent one."""
+        parse = self._parse
+        payload = shape.serialization.get("payload")
+        if payload is not None:
+            member = shape.members[payload]
+            if member.type_name in ("blob", "string"):
+                return raw_payload_reader(payload, member)
+            structure = self._readers.reader(member)
+
+            def read_payload(req: Request, params: dict[str, Any]) -> None:
+                body = req.body
+                if body and not body.isspace():
+                    try:
+                        params[payload] = structure(parse(body))
+                    except Malformed as err:
+                        raise err.at(payload) from None
+
+            return read_payload
+        members = {n: m for n, m in shape.members.items() if "location" not in m.serialization}
+        if not members:
+            return None
+        read = self._readers.structure(members)
+
+        def read_body(req: Request, params: dict[str, Any]) -> None:
+            body = req.body
+            if body and not body.isspace():
+                params.update(read(parse(body)))
+
+        return read_body
 
     # -- decoding ----------------------------------------------------------------------------
 
@@ -151,10 +192,8 @@ class RestDecoder:
             plan = self._plans[op.name] = self._compile(op)
         try:
             return op, plan(req, labels)
-        except Malformed as err:
-            raise bad_input(self.BAD_CODE, err) from None
-        except RecursionError:
-            raise bad_input(self.BAD_CODE, "Request body nested too deeply") from None
+        except (Malformed, RecursionError) as err:
+            raise bad_input(self.BAD_CODE, err, "Request body") from None
 
     def _no_route(self, req: Request) -> ServiceError:
         for method in _METHODS:
@@ -209,13 +248,8 @@ class RestDecoder:
             if req.query and (query or query_map):
                 _read_query(req.query, query, query_map, claimed, params)
             hdrs = req.headers
-            for hname, name, rd in headers:
-                text = hdrs.get(hname)
-                if text is not None:
-                    try:
-                        params[name] = rd(text)
-                    except Malformed as err:
-                        raise err.at(name) from None
+            if headers:
+                read_present(headers, hdrs.get, params)
             for prefix, name, rd in prefixes:
                 found = {k[len(prefix) :]: rd(v) for k, v in hdrs.items() if k.startswith(prefix) and k not in explicit_headers}
                 if found:

@@ -15,10 +15,9 @@ from typing import Any
 
 from botocore.model import Shape
 
-from cloudlet.protocol.decode.rest import BodyReader, RestDecoder, raw_payload_reader
-from cloudlet.protocol.decode.scalars import Malformed, text_reader_for
-from cloudlet.protocol.http import Request
-from cloudlet.protocol.model import OperationModel, ServiceModel
+from cloudlet.protocol.decode.rest import RestDecoder
+from cloudlet.protocol.decode.scalars import Malformed, Reader, read_present, text_reader_for
+from cloudlet.protocol.model import ServiceModel
 from cloudlet.protocol.xmlparse import Element, parse_xml
 
 ElementReader = Callable[[Element], Any]
@@ -70,7 +69,7 @@ class XmlReaders:
     def structure(self, members: Mapping[str, Shape], cache: dict[str, ElementReader] | None = None, key: str = "") -> ElementReader:
         """A reader for an element holding `members` (a shape, or a request's body part)."""
         table: dict[str, tuple[str, Any, int]] = {}
-        attrs: list[tuple[str, str, Any]] = []
+        attrs: list[tuple[str, str, Reader]] = []
 
         def read(el: Element) -> dict[str, Any]:
             out: dict[str, Any] = {}
@@ -89,13 +88,8 @@ class XmlReaders:
                         out.setdefault(name, {})[k] = v
                 except Malformed as err:
                     raise err.at(name) from None
-            for attr, name, rd in attrs:
-                value = el.attr(attr)
-                if value is not None:
-                    try:
-                        out[name] = rd(value)
-                    except Malformed as err:
-                        raise err.at(name) from None
+            if attrs:
+                read_present(attrs, el.attr, out)
             return out
 
         if cache is not None:
@@ -121,34 +115,4 @@ class RestXmlDecoder(RestDecoder):
     NOT_ALLOWED_CODE = "MethodNotAllowed"
 
     def __init__(self, service: ServiceModel) -> None:
-        super().__init__(service)
-        self._readers = XmlReaders()
-
-    def body_reader(self, op: OperationModel, shape: Shape) -> BodyReader | None:
-        payload = shape.serialization.get("payload")
-        if payload is not None:
-            member = shape.members[payload]
-            if member.type_name in ("blob", "string"):
-                return raw_payload_reader(payload, member)
-            structure = self._readers.reader(member)
-
-            def read_payload(req: Request, params: dict[str, Any]) -> None:
-                body = req.body
-                if body and not body.isspace():
-                    try:
-                        params[payload] = structure(parse_xml(body))
-                    except Malformed as err:
-                        raise err.at(payload) from None
-
-            return read_payload
-        members = {n: m for n, m in shape.members.items() if "location" not in m.serialization}
-        if not members:
-            return None
-        read = self._readers.structure(members)
-
-        def read_body(req: Request, params: dict[str, Any]) -> None:
-            body = req.body
-            if body and not body.isspace():
-                params.update(read(parse_xml(body)))
-
-        return read_body
+        super().__init__(service, XmlReaders(), parse_xml)

@@ -15,8 +15,9 @@ import cbor2
 
 from cloudlet.core.errors import ServiceError
 from cloudlet.protocol.decode.awsjson import SERIALIZATION_ERROR
+from cloudlet.protocol.decode.operations import OperationReaders
 from cloudlet.protocol.decode.scalars import UTC, Malformed, bad_input, epoch_to_datetime
-from cloudlet.protocol.decode.structured import Reader, StructuredReaders, read_boolean, read_float, read_integer, read_string
+from cloudlet.protocol.decode.structured import StructuredReaders, leaf_table
 from cloudlet.protocol.http import Request
 from cloudlet.protocol.model import OperationModel, ServiceModel
 
@@ -37,25 +38,7 @@ def _blob(v: Any) -> bytes:
     raise Malformed("expected a byte string")
 
 
-def _leaf(fn: Reader) -> Any:
-    return lambda shape: fn
-
-
-CBOR_LEAVES = {
-    "string": _leaf(read_string),
-    "character": _leaf(read_string),
-    "integer": _leaf(read_integer),
-    "long": _leaf(read_integer),
-    "short": _leaf(read_integer),
-    "byte": _leaf(read_integer),
-    "bigInteger": _leaf(read_integer),
-    "float": _leaf(read_float),
-    "double": _leaf(read_float),
-    "bigDecimal": _leaf(read_float),
-    "boolean": _leaf(read_boolean),
-    "timestamp": _leaf(_timestamp),
-    "blob": _leaf(_blob),
-}
+CBOR_LEAVES = leaf_table(timestamp=_timestamp, blob=_blob)
 
 
 def unknown_operation(name: str) -> ServiceError:
@@ -69,24 +52,16 @@ class CborDecoder:
 
     def __init__(self, service: ServiceModel) -> None:
         self.service = service
-        self._names = frozenset(service.operation_names)
         self._readers = StructuredReaders(CBOR_LEAVES)
-        self._ops: dict[str, tuple[OperationModel, Reader | None]] = {}
-
-    def _compile(self, name: str) -> tuple[OperationModel, Reader | None]:
-        op = self.service.operation_model(name)
-        shape = op.input_shape
-        entry = (op, None if shape is None else self._readers.reader(shape))
-        self._ops[name] = entry
-        return entry
+        self._ops = OperationReaders(service, self._readers.reader)
 
     def decode(self, req: Request) -> tuple[OperationModel, dict[str, Any]]:
         head, sep, name = req.path.rpartition("/operation/")
         entry = self._ops.get(name) if sep else None
         if entry is None:
-            if not sep or "/service/" not in head or name not in self._names:
+            if not sep or "/service/" not in head or name not in self._ops.names:
                 raise unknown_operation(name or req.path)
-            entry = self._compile(name)
+            entry = self._ops.compile(name)
         op, reader = entry
         body = req.body
         if reader is None or not body:
@@ -97,7 +72,5 @@ class CborDecoder:
             raise bad_input(SERIALIZATION_ERROR, f"Malformed CBOR body: {err}") from None
         try:
             return op, reader(data)
-        except Malformed as err:
-            raise bad_input(SERIALIZATION_ERROR, err) from None
-        except RecursionError:
-            raise bad_input(SERIALIZATION_ERROR, "CBOR nested too deeply") from None
+        except (Malformed, RecursionError) as err:
+            raise bad_input(SERIALIZATION_ERROR, err, "CBOR") from None

@@ -204,7 +204,28 @@ def text_reader_for(shape: Any) -> Reader:
     return text_reader(shape.type_name)
 
 
-def bad_input(code: str, err: Malformed | str) -> ServiceError:
-    """The protocol's 400 for input that could not be read."""
-    message = err.describe() if isinstance(err, Malformed) else err
+def read_present(fields: list[tuple[str, str, Reader]], get: Callable[[str], str | None], out: dict[str, Any]) -> None:
+    """Fill ``out[name]`` from each ``(key, name, reader)`` whose text `get(key)` finds
+    (a header, an XML attribute); a bad value is reported at its member."""
+    for key, name, read in fields:
+        text = get(key)
+        if text is not None:
+            try:
+                out[name] = read(text)
+            except Malformed as err:
+                raise err.at(name) from None
+
+
+def bad_input(code: str, err: Malformed | RecursionError | str, what: str = "Input") -> ServiceError:
+    """The protocol's 400 for input that could not be read.
+
+    A RecursionError is input nested deeper than the readers recurse: it says so of
+    `what` ("JSON", "Parameters"...), so every decoder reports it the same way.
+    """
+    if isinstance(err, Malformed):
+        message = err.describe()
+    elif isinstance(err, RecursionError):
+        message = f"{what} nested too deeply"
+    else:
+        message = err
     return ServiceError(code, message, 400)

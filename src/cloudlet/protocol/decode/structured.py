@@ -16,7 +16,7 @@ from botocore.model import Shape
 
 from cloudlet.protocol.decode.scalars import Malformed, Reader
 
-__all__ = ["LeafFactory", "Reader", "StructuredReaders", "read_boolean", "read_float", "read_integer", "read_string"]
+__all__ = ["LeafFactory", "Reader", "StructuredReaders", "leaf_table", "read_boolean", "read_float", "read_integer", "read_string"]
 
 LeafFactory = Callable[[Shape], Reader]
 
@@ -58,6 +58,33 @@ def read_boolean(v: Any) -> bool:
     if type(v) is bool:
         return v
     raise Malformed("expected true or false")
+
+
+_SHARED_LEAVES: dict[str, Reader] = {
+    "string": read_string,
+    "character": read_string,
+    "integer": read_integer,
+    "long": read_integer,
+    "short": read_integer,
+    "byte": read_integer,
+    "bigInteger": read_integer,
+    "float": read_float,
+    "double": read_float,
+    "bigDecimal": read_float,
+    "boolean": read_boolean,
+}
+
+
+def leaf_table(*, timestamp: Reader, blob: Reader) -> dict[str, LeafFactory]:
+    """A protocol's leaf table: the readers above plus its own timestamp and blob forms,
+    the only leaves JSON (epoch numbers, base64 text) and CBOR (tagged datetimes, byte
+    strings) carry differently."""
+    readers = {**_SHARED_LEAVES, "timestamp": timestamp, "blob": blob}
+    return {kind: _always(fn) for kind, fn in readers.items()}
+
+
+def _always(fn: Reader) -> LeafFactory:
+    return lambda shape: fn
 
 
 class StructuredReaders:

@@ -11,8 +11,8 @@ from typing import Any
 
 from cloudlet.core.errors import ServiceError
 from cloudlet.protocol.encode.query import XML_DECL, QueryEncoder
-from cloudlet.protocol.encode.scalars import header_text, xml_text
-from cloudlet.protocol.http import Response
+from cloudlet.protocol.encode.scalars import xml_text
+from cloudlet.protocol.encode.xmlbody import write_members
 from cloudlet.protocol.model import OperationModel
 
 
@@ -29,23 +29,15 @@ class Ec2Encoder(QueryEncoder):
 
         def encode(output: dict[str, Any], request_id: str) -> bytes:
             out = [head, xml_text(request_id), "</requestId>"]
-            for k, v in output.items():
-                m = table.get(k)
-                if m is not None and v is not None:
-                    m[2](v, out, m[0], m[1])
+            write_members(table, output, out)
             out.append(tail)
             return "".join(out).encode("utf-8")
 
         return encode
 
-    def encode_error(self, op: OperationModel | None, err: ServiceError, request_id: str) -> Response:
-        out = [
+    def _error_document(self, err: ServiceError, request_id: str, fields: str) -> str:
+        return (
             f"{XML_DECL}<Response><Errors><Error><Code>{xml_text(err.code)}</Code>"
-            f"<Message>{xml_text(err.message)}</Message>"
-        ]
-        if err.fields:
-            self._write_fields(err, out)
-        out.append(f"</Error></Errors><RequestID>{xml_text(request_id)}</RequestID></Response>")
-        headers = [("Content-Type", self.content_type), ("x-amzn-RequestId", request_id)]
-        headers.extend((k, header_text(str(v))) for k, v in err.headers.items())
-        return Response(err.status, headers, "".join(out).encode("utf-8"))
+            f"<Message>{xml_text(err.message)}</Message>{fields}"
+            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        )

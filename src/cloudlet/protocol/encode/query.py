@@ -17,7 +17,7 @@ from botocore.model import Shape
 from cloudlet.core.errors import ServiceError
 from cloudlet.protocol.encode.errors import ErrorShapes, fault, message_member
 from cloudlet.protocol.encode.scalars import header_text, xml_attr, xml_text
-from cloudlet.protocol.encode.xmlbody import MemberTable, XmlWriters
+from cloudlet.protocol.encode.xmlbody import MemberTable, XmlWriters, write_members
 from cloudlet.protocol.http import Response
 from cloudlet.protocol.model import OperationModel, ServiceModel
 
@@ -81,39 +81,32 @@ class QueryEncoder:
 
         def encode(output: dict[str, Any], request_id: str) -> bytes:
             out = [head, open_w]
-            for k, v in output.items():
-                m = table.get(k)
-                if m is not None and v is not None:
-                    m[2](v, out, m[0], m[1])
-            out.append(close_w)
-            out.append(f"<ResponseMetadata><RequestId>{xml_text(request_id)}</RequestId></ResponseMetadata>")
-            out.append(tail)
+            write_members(table, output, out)
+            out.append(f"{close_w}<ResponseMetadata><RequestId>{xml_text(request_id)}</RequestId></ResponseMetadata>{tail}")
             return "".join(out).encode("utf-8")
 
         return encode
 
     # errors ----------------------------------------------------------------------------
     def encode_error(self, op: OperationModel | None, err: ServiceError, request_id: str) -> Response:
-        code = err.query_code or err.code
-        out = [
-            f"{XML_DECL}<ErrorResponse{self._xmlns}><Error><Type>{fault(err.sender_fault)}</Type>"
-            f"<Code>{xml_text(code)}</Code><Message>{xml_text(err.message)}</Message>"
-        ]
+        fields: list[str] = []
         if err.fields:
-            self._write_fields(err, out)
-        out.append(f"</Error><RequestId>{xml_text(request_id)}</RequestId></ErrorResponse>")
+            table = self._fields_table(err.code) or self._fields_table(err.query_code)
+            if table is not None:
+                write_members(table, err.fields, fields)
+        body = self._error_document(err, xml_text(request_id), "".join(fields))
         headers = [("Content-Type", self.content_type), ("x-amzn-RequestId", request_id)]
         headers.extend((k, header_text(str(v))) for k, v in err.headers.items())
-        return Response(err.status, headers, "".join(out).encode("utf-8"))
+        return Response(err.status, headers, body.encode("utf-8"))
 
-    def _write_fields(self, err: ServiceError, out: list[str]) -> None:
-        table = self._fields_table(err.code) or self._fields_table(err.query_code)
-        if table is None:
-            return
-        for k, v in err.fields.items():
-            m = table.get(k)
-            if m is not None and v is not None:
-                m[2](v, out, m[0], m[1])
+    def _error_document(self, err: ServiceError, request_id: str, fields: str) -> str:
+        """The error body around `fields` (the modeled error's members, as XML);
+        `request_id` is already escaped. Old SDKs read the legacy query code here."""
+        return (
+            f"{XML_DECL}<ErrorResponse{self._xmlns}><Error><Type>{fault(err.sender_fault)}</Type>"
+            f"<Code>{xml_text(err.query_code or err.code)}</Code><Message>{xml_text(err.message)}</Message>"
+            f"{fields}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
 
     def _fields_table(self, code: str | None) -> MemberTable | None:
         if code is None:

@@ -1,17 +1,19 @@
 """What rest-json and rest-xml share: members bound to the status code, headers and payload.
 
 `RestLayout.of(shape)` sorts a structure's members by where they travel once; encoding
-then only looks up the members the handler actually returned.
+then only looks up the members the handler actually returned. :class:`RestEncoder` is
+the response both protocols build around their body.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from botocore.model import Shape
 
+from cloudlet.protocol.encode.errors import ErrorShapes
 from cloudlet.protocol.encode.scalars import (
     b64,
     bool_text,
@@ -20,8 +22,14 @@ from cloudlet.protocol.encode.scalars import (
     json_text,
     text_timestamp,
 )
+from cloudlet.protocol.http import Response
+from cloudlet.protocol.model import OperationModel, ServiceModel
 
 HeaderFn = Callable[[Any], str]
+BodyWriter = Callable[[dict[str, Any]], bytes]
+Compiled = Callable[[dict[str, Any], str], Response]
+RequestIds = Callable[[str], list[tuple[str, str]]]
+E = TypeVar("E")  # what an encoder compiles per error code
 NO_BODY = frozenset({204, 304})  # HTTP forbids a body with these statuses
 
 
@@ -131,3 +139,72 @@ def is_head(op: Any) -> bool:
 def default_status(op: Any) -> int:
     code = op.http.get("responseCode") if op is not None else None
     return int(code) if code else 200
+
+
+class RestEncoder(Generic[E]):
+    """A rest-json or rest-xml response around the body its subclass writes.
+
+    Shared: header and status members, HEAD answers without a body, 204/304 without one
+    unless members need it, the body's content type unless a member sets it, and
+    compiling once per operation and per error code. A subclass supplies `_body` and
+    `_compile_error`, and `request_ids` when it names requests other than with
+    ``x-amzn-RequestId``.
+    """
+
+    #: ``request id -> headers``, or None for ``x-amzn-RequestId`` alone
+    request_ids: RequestIds | None = None
+
+    def __init__(self, service: ServiceModel) -> None:
+        self._service = service
+        self._ops: dict[str, Compiled] = {}
+        self._errors = ErrorShapes(service)
+        self._error_parts: dict[str, E] = {}
+
+    def encode(self, op: OperationModel, output: dict[str, Any], request_id: str) -> Response:
+        fn = self._ops.get(op.name)
+        if fn is None:
+            fn = self._ops[op.name] = self._compile(op)
+        return fn(output or {}, request_id)
+
+    def request_headers(self, request_id: str) -> list[tuple[str, str]]:
+        ids = self.request_ids
+        return [("x-amzn-RequestId", request_id)] if ids is None else ids(request_id)
+
+    def _compile(self, op: OperationModel) -> Compiled:
+        shape = op.output_shape
+        layout = RestLayout.of(shape)
+        status0 = default_status(op)
+        head = is_head(op)
+        body_fn, ctype = self._body(op, layout, shape)
+        ct_member = layout.sets_content_type
+        ids = self.request_ids
+
+        def encode(output: dict[str, Any], request_id: str) -> Response:
+            headers = [("x-amzn-RequestId", request_id)] if ids is None else ids(request_id)
+            status = layout.write_headers(output, headers) or status0
+            if status in NO_BODY and not head:
+                if not layout.has_body(output):
+                    return Response(status, headers, b"")
+                # some models give a 204 operation body members: HTTP allows 204 no
+                # body, and the members matter more than the status
+                status = 200
+            body = b"" if head else body_fn(output)
+            if body and ctype and (ct_member is None or output.get(ct_member) is None):
+                headers.append(("Content-Type", ctype))
+            return Response(status, headers, body)
+
+        return encode
+
+    def _body(self, op: OperationModel, layout: RestLayout, shape: Shape | None) -> tuple[BodyWriter, str | None]:
+        """The body writer for `op`'s output and its default content type."""
+        raise NotImplementedError
+
+    def _error_layout(self, code: str) -> E:
+        parts = self._error_parts.get(code)
+        if parts is None:
+            parts = self._error_parts[code] = self._compile_error(code)
+        return parts
+
+    def _compile_error(self, code: str) -> E:
+        """What encoding an error with `code` needs, built on its first use."""
+        raise NotImplementedError

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from botocore.model import Shape
 
 from cloudlet.core.errors import ServiceError
-from cloudlet.protocol.encode.errors import ErrorShapes, message_member
+from cloudlet.protocol.encode.errors import message_member
 from cloudlet.protocol.encode.eventstream import EventStreamWriter
 from cloudlet.protocol.encode.jsonbody import JsonBodies
-from cloudlet.protocol.encode.rest import NO_BODY, RestLayout, default_status, is_head
+from cloudlet.protocol.encode.rest import BodyWriter, RestEncoder, RestLayout, is_head
 from cloudlet.protocol.encode.scalars import as_bytes, header_text
 from cloudlet.protocol.http import Response
 from cloudlet.protocol.model import OperationModel, ServiceModel
@@ -24,51 +25,18 @@ JSON = "application/json"
 EVENT_STREAM_TYPE = "application/vnd.amazon.eventstream"
 _ERROR_TYPE = "x-amzn-errortype"
 
-Compiled = Callable[[dict[str, Any], str], Response]
+FieldsBody = Callable[[dict[str, Any], str], bytes]
+ErrorParts = tuple[RestLayout, str, FieldsBody | None]  # layout, message key, body with fields
 
 
-class RestJsonEncoder:
+class RestJsonEncoder(RestEncoder[ErrorParts]):
     """Encoder for the ``rest-json`` protocol (see ``protocol/codec.py`` for the contract)."""
 
     def __init__(self, service: ServiceModel) -> None:
-        self._service = service
+        super().__init__(service)
         self._bodies = JsonBodies()
-        self._ops: dict[str, Compiled] = {}
-        self._errors = ErrorShapes(service)
-        self._error_parts: dict[str, tuple[RestLayout, str, Callable[[dict[str, Any], str], bytes] | None]] = {}
 
-    def encode(self, op: OperationModel, output: dict[str, Any], request_id: str) -> Response:
-        fn = self._ops.get(op.name)
-        if fn is None:
-            fn = self._ops[op.name] = self._compile(op)
-        return fn(output or {}, request_id)
-
-    def _compile(self, op: OperationModel) -> Compiled:
-        shape = op.output_shape
-        layout = RestLayout.of(shape)
-        status0 = default_status(op)
-        head = is_head(op)
-        body_fn, ctype = self._body(layout, shape)
-        ct_member = layout.sets_content_type
-
-        def encode(output: dict[str, Any], request_id: str) -> Response:
-            headers = [("x-amzn-RequestId", request_id)]
-            status = layout.write_headers(output, headers) or status0
-            if status in NO_BODY and not head:
-                if not layout.has_body(output):
-                    return Response(status, headers, b"")
-                # some models give a 204 operation body members: HTTP allows 204 no
-                # body, and the members matter more than the status
-                status = 200
-            body = b"" if head else body_fn(output)
-            if body and ctype and (ct_member is None or output.get(ct_member) is None):
-                headers.append(("Content-Type", ctype))
-            return Response(status, headers, body)
-
-        return encode
-
-    def _body(self, layout: RestLayout, shape: Any) -> tuple[Callable[[dict[str, Any]], bytes], str | None]:
-        """The body writer and its default content type."""
+    def _body(self, op: OperationModel, layout: RestLayout, shape: Shape | None) -> tuple[BodyWriter, str | None]:
         if shape is None:
             return (lambda output: b"{}"), JSON
         name = layout.payload
@@ -107,13 +75,7 @@ class RestJsonEncoder:
             body = _message_body(msg_key, err.message)
         return Response(err.status, headers, body)
 
-    def _error_layout(self, code: str) -> tuple[RestLayout, str, Callable[[dict[str, Any], str], bytes] | None]:
-        parts = self._error_parts.get(code)
-        if parts is None:
-            parts = self._error_parts[code] = self._compile_error(code)
-        return parts
-
-    def _compile_error(self, code: str) -> tuple[RestLayout, str, Callable[[dict[str, Any], str], bytes] | None]:
+    def _compile_error(self, code: str) -> ErrorParts:
         shape = self._errors.shape_for(code)
         if shape is None:
             return RestLayout.of(None), "message", None

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
 from botocore.model import Shape
 
 from cloudlet.core.errors import ServiceError
-from cloudlet.protocol.encode.errors import ErrorShapes, fault, message_member
+from cloudlet.protocol.encode.errors import fault, message_member
 from cloudlet.protocol.encode.eventstream import EventStreamWriter
-from cloudlet.protocol.encode.rest import NO_BODY, RestLayout, default_status, is_head
+from cloudlet.protocol.encode.rest import BodyWriter, RestEncoder, RestLayout, is_head
 from cloudlet.protocol.encode.scalars import as_bytes, header_text, xml_attr, xml_text
-from cloudlet.protocol.encode.xmlbody import MemberTable, XmlWriters, ns_attr
+from cloudlet.protocol.encode.xmlbody import MemberTable, XmlWriters, ns_attr, write_members
 from cloudlet.protocol.http import Response
 from cloudlet.protocol.model import OperationModel, ServiceModel
 
@@ -63,22 +62,20 @@ S3_ROOTS = {
     "ListParts": "ListPartsResult",
 }
 
-Compiled = Callable[[dict[str, Any], str], Response]
+ErrorParts = tuple[RestLayout, MemberTable]  # layout, the body members' writers
 
 
-class RestXmlEncoder:
+class RestXmlEncoder(RestEncoder[ErrorParts]):
     """Encoder for the ``rest-xml`` protocol (see ``protocol/codec.py`` for the contract)."""
 
     def __init__(self, service: ServiceModel) -> None:
-        self._service = service
+        super().__init__(service)
         self._s3 = service.metadata.get("serviceId") == "S3"
         # S3 and S3 Control identify requests the S3 way
-        self._s3_family = service.metadata.get("signingName") == "s3" or self._s3
+        if service.metadata.get("signingName") == "s3" or self._s3:
+            self.request_ids = s3_request_ids
         self._xml = XmlWriters(list_member="member")
         self._ns: str | None = None
-        self._ops: dict[str, Compiled] = {}
-        self._errors = ErrorShapes(service)
-        self._error_parts: dict[str, tuple[RestLayout, MemberTable]] = {}
 
     # namespace ---------------------------------------------------------------------------
     def _namespace(self) -> str:
@@ -98,47 +95,9 @@ class RestXmlEncoder:
                     break
         return self._ns
 
-    def _request_headers(self, request_id: str) -> list[tuple[str, str]]:
-        if self._s3_family:
-            return [("x-amz-request-id", request_id), ("x-amz-id-2", host_id(request_id))]
-        return [("x-amzn-RequestId", request_id)]
-
     # success -------------------------------------------------------------------------------
-    def encode(self, op: OperationModel, output: dict[str, Any], request_id: str) -> Response:
-        fn = self._ops.get(op.name)
-        if fn is None:
-            fn = self._ops[op.name] = self._compile(op)
-        return fn(output or {}, request_id)
-
-    def _compile(self, op: OperationModel) -> Compiled:
-        shape = op.output_shape
-        layout = RestLayout.of(shape)
-        status0 = default_status(op)
-        head = is_head(op)
-        body_fn, ctype = self._body(op, layout, shape)
-        ct_member = layout.sets_content_type
-        request_headers = self._request_headers
-
-        def encode(output: dict[str, Any], request_id: str) -> Response:
-            headers = request_headers(request_id)
-            status = layout.write_headers(output, headers) or status0
-            if status in NO_BODY and not head:
-                if not layout.has_body(output):
-                    return Response(status, headers, b"")
-                # some models give a 204 operation body members: HTTP allows 204 no
-                # body, and the members matter more than the status
-                status = 200
-            body = b"" if head else body_fn(output)
-            if body and ctype and (ct_member is None or output.get(ct_member) is None):
-                headers.append(("Content-Type", ctype))
-            return Response(status, headers, body)
-
-        return encode
-
-    def _body(
-        self, op: OperationModel, layout: RestLayout, shape: Shape | None
-    ) -> tuple[Callable[[dict[str, Any]], bytes], str | None]:
-        empty: Callable[[dict[str, Any]], bytes] = lambda output: b""  # noqa: E731
+    def _body(self, op: OperationModel, layout: RestLayout, shape: Shape | None) -> tuple[BodyWriter, str | None]:
+        empty: BodyWriter = lambda output: b""  # noqa: E731
         if shape is None:
             return empty, None
         name = layout.payload
@@ -176,10 +135,7 @@ class RestXmlEncoder:
 
         def body(output: dict[str, Any]) -> bytes:
             out = [head]
-            for k, v in output.items():
-                m = table.get(k)
-                if m is not None and v is not None:
-                    m[2](v, out, m[0], m[1])
+            write_members(table, output, out)
             out.append(tail)
             return "".join(out).encode("utf-8")
 
@@ -195,7 +151,7 @@ class RestXmlEncoder:
         ns = self._namespace()
         return f' xmlns="{xml_attr(ns)}"' if ns else ""
 
-    def _bucket_location(self) -> Callable[[dict[str, Any]], bytes]:
+    def _bucket_location(self) -> BodyWriter:
         # S3 answers GetBucketLocation with the value as the root's text; SDKs read it there
         head = f"{XML_DECL}<LocationConstraint{self._xmlns()}>"
 
@@ -208,16 +164,13 @@ class RestXmlEncoder:
     def _event_body(self, shape: Shape, value: Any) -> bytes:
         table = self._xml.members(shape, lambda n, m: bool(m.serialization.get("eventheader")))[0]
         out = [f"<{shape.name}>"]
-        for k, v in value.items():
-            m = table.get(k)
-            if m is not None and v is not None:
-                m[2](v, out, m[0], m[1])
+        write_members(table, value, out)
         out.append(f"</{shape.name}>")
         return "".join(out).encode("utf-8")
 
     # errors ----------------------------------------------------------------------------
     def encode_error(self, op: OperationModel | None, err: ServiceError, request_id: str) -> Response:
-        headers = self._request_headers(request_id)
+        headers = self.request_headers(request_id)
         layout, table = self._error_layout(err.code)
         if err.fields:
             layout.write_headers(err.fields, headers)
@@ -226,10 +179,7 @@ class RestXmlEncoder:
             return Response(err.status, headers, b"")
         fields: list[str] = []
         if err.fields:
-            for k, v in err.fields.items():
-                m = table.get(k)
-                if m is not None and v is not None:
-                    m[2](v, fields, m[0], m[1])
+            write_members(table, err.fields, fields)
         code, message, rid = xml_text(err.code), xml_text(err.message), xml_text(request_id)
         if self._s3:
             body = (
@@ -245,29 +195,25 @@ class RestXmlEncoder:
         headers.append(("Content-Type", XML))
         return Response(err.status, headers, body.encode("utf-8"))
 
-    def _error_layout(self, code: str) -> tuple[RestLayout, MemberTable]:
-        parts = self._error_parts.get(code)
-        if parts is None:
-            shape = self._errors.shape_for(code)
-            if shape is None:
-                parts = (RestLayout.of(None), {})
-            else:
-                layout = RestLayout.of(shape)
-                msg = message_member(shape)
-                xml = self._xml
+    def _compile_error(self, code: str) -> ErrorParts:
+        shape = self._errors.shape_for(code)
+        if shape is None:
+            return RestLayout.of(None), {}
+        layout = RestLayout.of(shape)
+        msg = message_member(shape)
+        xml = self._xml
 
-                def skip(name: str, member: Shape) -> bool:
-                    # the error's own Code/Message/... elements are written once; a member
-                    # with one of those names reads them back
-                    return (
-                        name == msg
-                        or name not in layout.body
-                        or xml.member_tag(shape, name, member) in _RESERVED
-                    )
+        def skip(name: str, member: Shape) -> bool:
+            # the error's own Code/Message/... elements are written once; a member
+            # with one of those names reads them back
+            return name == msg or name not in layout.body or xml.member_tag(shape, name, member) in _RESERVED
 
-                parts = (layout, xml.members(shape, skip)[0])
-            self._error_parts[code] = parts
-        return parts
+        return layout, xml.members(shape, skip)[0]
+
+
+def s3_request_ids(request_id: str) -> list[tuple[str, str]]:
+    """S3 and S3 Control name a request with two headers."""
+    return [("x-amz-request-id", request_id), ("x-amz-id-2", host_id(request_id))]
 
 
 def host_id(request_id: str) -> str:

@@ -136,32 +136,29 @@ class XmlWriters:
 
     def _structure(self, shape: Shape) -> Writer:
         table, attrs = self.members(shape)
-        if attrs:
-
-            def write_with_attrs(value: Any, out: list[str], start: str, end: str) -> None:
-                out.append(start)
-                for name, attr, to_text in attrs:
-                    v = value.get(name)
-                    if v is not None:
-                        out.append(f' {attr}="{xml_attr(to_text(v))}"')
-                out.append(">")
-                for k, v in value.items():
-                    m = table.get(k)
-                    if m is not None and v is not None:
-                        m[2](v, out, m[0], m[1])
-                out.append(end)
-
-            return write_with_attrs
 
         def write(value: Any, out: list[str], start: str, end: str) -> None:
             out.append(start + ">")
+            # write_members, inlined: this runs once per structure value, where the
+            # extra call measured ~5% of a 100-object ListObjectsV2
             for k, v in value.items():
                 m = table.get(k)
                 if m is not None and v is not None:
                     m[2](v, out, m[0], m[1])
             out.append(end)
 
-        return write
+        if not attrs:
+            return write
+
+        def write_with_attrs(value: Any, out: list[str], start: str, end: str) -> None:
+            # attribute members go into the start tag, which `write` then closes
+            for name, attr, to_text in attrs:
+                v = value.get(name)
+                if v is not None:
+                    start += f' {attr}="{xml_attr(to_text(v))}"'
+            write(value, out, start, end)
+
+        return write_with_attrs
 
     def _list(self, shape: Shape) -> Writer:
         item = shape.member
@@ -220,6 +217,15 @@ class XmlWriters:
             out.append(end)
 
         return write
+
+
+def write_members(table: MemberTable, value: Mapping[str, Any], out: list[str]) -> None:
+    """Append the element of each member of `value` that `table` writes (None is absent):
+    the members of a response root or an error body (structures inline the same loop)."""
+    for k, v in value.items():
+        m = table.get(k)
+        if m is not None and v is not None:
+            m[2](v, out, m[0], m[1])
 
 
 def _as_str(value: Any) -> str:
