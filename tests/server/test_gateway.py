@@ -246,3 +246,18 @@ def test_operations_aws_serves_unsigned_pass_authentication(strict):
         sts.assume_role_with_web_identity(RoleArn="arn:aws:iam::000000000000:role/r", RoleSessionName="ss", WebIdentityToken="t" * 10)
     # authentication let it through (no signature needed); no handler exists yet
     assert err.value.response["Error"]["Code"] == "NotImplemented"
+
+
+def test_sns_subscribe_links_work_unsigned_when_signatures_are_enforced(strict):
+    # the SubscribeURL in a confirmation message is opened by a browser or curl: no signature
+    req = urllib.request.Request(
+        strict.endpoint + "/?Action=ConfirmSubscription&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3Anope&Token=abc",
+        headers={"host": "sns.us-east-1.localhost"},
+    )
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        status, body = 200, b""
+    except urllib.error.HTTPError as err:
+        status, body = err.code, err.read()
+    assert b"MissingAuthenticationToken" not in body
+    assert status == 404 and b"NotFound" in body  # authentication passed; the topic does not exist

@@ -63,3 +63,13 @@ def test_unknown_method_is_an_attribute_error():
     gw = Gateway(Config(ephemeral=True))
     with pytest.raises(AttributeError):
         _caller(gw).aws("sts").no_such_operation
+
+
+def test_a_service_principal_names_the_resource_it_acts_for():
+    rec = Recorder()
+    gw = Gateway(Config(ephemeral=True), authorizer=rec)
+    queue_arn = "arn:aws:events:eu-central-1:123456789012:rule/r"
+    _caller(gw).aws("sts", principal="events.amazonaws.com", source_arn=queue_arn).get_caller_identity()
+    (seen,) = rec.seen
+    assert seen.conditions["aws:SourceArn"] == queue_arn
+    assert seen.conditions["aws:SourceAccount"] == "123456789012"

@@ -48,6 +48,16 @@ def authenticate(
     return identity, chunked.unwrap(routed, verified)
 
 
+#: Operations whose models say they need a signature but that AWS serves unsigned: the
+#: SubscribeURL / UnsubscribeURL links in SNS messages are opened by browsers and curl.
+SERVED_UNSIGNED = frozenset({("sns", "ConfirmSubscription"), ("sns", "Unsubscribe")})
+
+
+def may_skip_signature(service: str, operation: str, auth_type: str | None) -> bool:
+    """Whether an unsigned call to this operation is served even when signatures are enforced."""
+    return auth_type == "none" or (service, operation) in SERVED_UNSIGNED
+
+
 def unsigned_refusal(service: str, protocol: str) -> ServiceError:
     """The error for an unsigned call to an operation that needs a signature."""
     return sigv4.missing_authentication(sigv4.dialect_for(service, protocol))

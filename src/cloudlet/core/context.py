@@ -34,6 +34,7 @@ class Context:
     source_ip: str = "127.0.0.1"
     user_agent: str = ""
     internal: bool = False
+    source_arn: str | None = None  # the resource on whose behalf a service principal calls
     gateway: "Gateway | None" = field(default=None, repr=False, compare=False)
 
     @property

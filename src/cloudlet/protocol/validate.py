@@ -169,6 +169,7 @@ SERVICE_FAMILIES: dict[str, Family | None] = {
     # KMS: "Value at 'plaintext' ... length less than or equal to 4096"; unknown KeySpec
     # values are rejected with ValidationException.
     "kms": Family("ValidationException", type_code="SerializationException", enums=True),
+    "events": Family("ValidationException", type_code="SerializationException", enums=True, patterns=True),
     # CloudWatch Logs: "InvalidParameterException: 2 validation errors detected: Value ''
     # at 'logGroupName' ... regular expression pattern: [\.\-_/#A-Za-z0-9]+; ...".
     "logs": Family("InvalidParameterException", type_code="SerializationException", patterns=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -118,4 +119,6 @@ _ROUTES = {
     ("POST", "clock"): post_clock,
     ("POST", "reset"): reset,
     ("GET", "audit"): audit,
+    ("GET", "sns/cert.pem"): lambda gw, req: import_module("cloudlet.services.sns.admin_api").cert_pem(gw, req),
+    ("GET", "outbox"): lambda gw, req: import_module("cloudlet.services.sns.admin_api").outbox_entries(gw, req),
 }

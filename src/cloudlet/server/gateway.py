@@ -13,7 +13,7 @@ import logging
 import time
 from typing import Any
 
-from cloudlet.auth.authenticate import authenticate, unsigned_refusal
+from cloudlet.auth.authenticate import authenticate, may_skip_signature, unsigned_refusal
 from cloudlet.auth.actions import iam_actions
 from cloudlet.auth.authorizer import AllowAll, Authorizer, AuthzRequest
 from cloudlet.auth.credentials import CredentialStore
@@ -86,7 +86,7 @@ class Gateway:
             )
             op, params = codec.decoder(service, protocol).decode(body_req)
             if identity is None:
-                if op.auth_type != "none":
+                if not may_skip_signature(service, op.name, op.auth_type):
                     raise unsigned_refusal(service, protocol)
                 identity = self.credentials.identity_for(None)
             ctx = Context(
@@ -215,7 +215,18 @@ def condition_keys(ctx: Context) -> dict[str, Any]:
         "aws:UserAgent": ctx.user_agent,
         "aws:PrincipalArn": ctx.principal_arn,
         "aws:PrincipalAccount": ctx.account,
+        **_source_keys(ctx),
     }
+
+
+def _source_keys(ctx: Context) -> dict[str, Any]:
+    """A service acting for a resource (an S3 notification, an EventBridge target) names it:
+    resource policies match on aws:SourceArn / aws:SourceAccount."""
+    if not ctx.source_arn:
+        return {}
+    parts = ctx.source_arn.split(":")
+    account = parts[4] if len(parts) > 4 and parts[4] else ctx.account
+    return {"aws:SourceArn": ctx.source_arn, "aws:SourceAccount": account}
 
 
 def _without_streams(shape: Any, values: dict[str, Any] | None, streaming: bool) -> dict[str, Any] | None:

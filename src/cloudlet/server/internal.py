@@ -72,6 +72,7 @@ class AwsClient:
             source_ip=caller.source_ip,
             user_agent=f"cloudlet-internal ({caller.service})",
             internal=True,
+            source_arn=self._source_arn,
             gateway=self._gateway,
         )
         op = load_service(self._service).operation_model(operation)
