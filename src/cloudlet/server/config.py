@@ -26,3 +26,13 @@ class Config:
     log_level: str = "warning"  # request lines are INFO: quiet by default
     default_region: str = "us-east-1"
     durability: str = "commit"  # "fsync": also survive power loss, at the cost of an fsync per write
+
+
+def public_url(config: Config) -> str:
+    """cloudlet's own URL as clients reach it: queue URLs, SNS SubscribeURL and SigningCertURL."""
+    host = config.host
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config.port}"

@@ -26,6 +26,7 @@ from cloudlet.core.store import Tx
 from cloudlet.services import registry
 from cloudlet.services.sns import deliverypolicy, endpoints, envelope, messages, model, outbox
 from cloudlet.services.sns.messages import Message
+from cloudlet.server.config import public_url
 
 log = logging.getLogger("cloudlet.sns")
 
@@ -37,14 +38,7 @@ DEFAULT_BASE = "http://localhost:4566"
 def base_url(ctx: Context) -> str:
     """cloudlet's own URL, for SigningCertURL, SubscribeURL and UnsubscribeURL."""
     gw = ctx.gateway
-    if gw is None:
-        return DEFAULT_BASE
-    host, port = gw.config.host, gw.config.port
-    if host in ("", "0.0.0.0", "::"):
-        host = "localhost"
-    elif ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}"
+    return DEFAULT_BASE if gw is None else public_url(gw.config)
 
 
 def signer(ctx: Context, topic: dict[str, Any], now: Any) -> envelope.Signer:

@@ -26,6 +26,7 @@ from typing import Any
 from cloudlet.core.context import Context
 from cloudlet.core.store import Tx
 from cloudlet.services.sqs import errors, model, storage
+from cloudlet.server.config import public_url
 
 DEFAULT_BASE = "http://localhost:4566"
 
@@ -41,14 +42,7 @@ OWNER_ONLY = frozenset(
 
 def base_url(ctx: Context) -> str:
     gw = ctx.gateway
-    if gw is None:
-        return DEFAULT_BASE
-    host, port = gw.config.host, gw.config.port
-    if host in ("", "0.0.0.0", "::"):
-        host = "localhost"
-    elif ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}"
+    return DEFAULT_BASE if gw is None else public_url(gw.config)
 
 
 def url_of(ctx: Context, q: storage.Queue) -> str:
