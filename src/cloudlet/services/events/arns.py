@@ -7,33 +7,13 @@ Rules on the default bus are ``rule/<name>``; on any other bus ``rule/<bus>/<nam
 from __future__ import annotations
 
 from dataclasses import dataclass
+from cloudlet.core.arns import Arn, parse_arn
 
 DEFAULT_BUS = "default"
 
 
-@dataclass(frozen=True, slots=True)
-class Arn:
-    partition: str
-    service: str
-    region: str
-    account: str
-    resource: str  # everything after the account, e.g. "event-bus/default"
-
-    @property
-    def kind(self) -> str:
-        return self.resource.split("/", 1)[0].split(":", 1)[0]
-
-    @property
-    def rest(self) -> str:
-        """The resource after its type: ``default`` in ``event-bus/default``."""
-        return self.resource.split("/", 1)[1] if "/" in self.resource else ""
-
-
 def parse(arn: str) -> Arn | None:
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or not parts[1] or not parts[2]:
-        return None
-    return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
+    return parse_arn(arn)
 
 
 def bus_arn(partition: str, region: str, account: str, name: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from cloudlet.services.sns import deliverypolicy, errors
+from cloudlet.core.arns import parse_arn
 
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _PHONE = re.compile(r"\+?[0-9]{7,15}")
@@ -49,20 +50,6 @@ DEFAULT_ACTIONS = [
 # -- ARNs ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Arn:
-    partition: str
-    service: str
-    region: str
-    account: str
-    resource: str
-
-
-def parse_arn(text: str) -> Arn | None:
-    parts = text.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or not parts[2] or not parts[5]:
-        return None
-    return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
 
 
 def topic_arn(partition: str, region: str, account: str, name: str) -> str:
