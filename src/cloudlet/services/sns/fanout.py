@@ -24,7 +24,7 @@ from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
 from cloudlet.services import registry
-from cloudlet.services.sns import deliverypolicy, endpoints, envelope, messages, model, outbox
+from cloudlet.services.sns import deliverypolicy, endpoints, envelope, messages, metrics, model, outbox
 from cloudlet.services.sns.messages import Message
 from cloudlet.server.config import public_url
 
@@ -97,8 +97,10 @@ def plan(
             later.append({"via": "firehose", **_base(ref, sub), "stream": sub["endpoint"], "body": body})
         elif protocol == "application" and not _endpoint_enabled(tx, sub["endpoint"]):
             log.info("sns: endpoint %s is disabled or gone; not delivered", sub["endpoint"])
+            metrics.failed(ctx, _base(ref, sub))
         else:  # email, email-json, sms, application: the outbox
             _to_outbox(ctx, ref, sub, msg, text, sign, now)
+            metrics.delivered(ctx, _base(ref, sub))
     return later
 
 
@@ -182,6 +184,7 @@ def attempt(ctx: Context, d: dict[str, Any]) -> bool:
         elif d["via"] == "lambda":
             if registry.handler_for("lambda", "Invoke") is None:
                 log.info("sns: lambda subscription %s not delivered: cloudlet has no Lambda yet", d["function"])
+                metrics.failed(ctx, d)
                 return True
             ctx.aws("lambda", principal=PRINCIPAL, account=d["account"]).invoke(
                 FunctionName=d["function"], InvocationType="Event", Payload=d["payload"].encode()
@@ -189,6 +192,7 @@ def attempt(ctx: Context, d: dict[str, Any]) -> bool:
         elif d["via"] == "firehose":
             if registry.handler_for("firehose", "PutRecord") is None:
                 log.info("sns: firehose subscription %s not delivered: cloudlet has no Firehose yet", d["stream"])
+                metrics.failed(ctx, d)
                 return True
             arn = model.parse_arn(d["stream"])
             name = arn.resource.split("/", 1)[-1] if arn else d["stream"]
@@ -202,6 +206,9 @@ def attempt(ctx: Context, d: dict[str, Any]) -> bool:
         dead_letter(ctx, d, err.code, err.message)
     except Exception:  # a bug in the receiving service: the publish still succeeded, as in AWS
         log.exception("sns: delivery to %s failed unexpectedly; dropped", d.get("queue") or d.get("function"))
+        metrics.failed(ctx, d)
+    else:
+        metrics.delivered(ctx, d)
     return True
 
 
@@ -236,9 +243,13 @@ def dead_letter(ctx: Context, d: dict[str, Any], code: str, message: str) -> Non
     if not dlq:
         log.info("sns: delivery of subscription %s failed (%s: %s); no dead-letter queue, dropped",
                  d.get("sub"), code, message)
+        metrics.failed(ctx, d)
         return
     body = d.get("body") if d["via"] != "lambda" else d.get("payload")
     try:
         send_to_queue(ctx, d["account"], dlq, body or "", d.get("attrs") or {}, d.get("group"), d.get("dedup"))
     except ServiceError as err:
         log.warning("sns: could not move a failed delivery to dead-letter queue %s (%s: %s)", dlq, err.code, err.message)
+        metrics.failed(ctx, d, redrive=False)
+    else:
+        metrics.failed(ctx, d, redrive=True)

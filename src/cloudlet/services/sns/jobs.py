@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cloudlet.core.scheduler import Job, Scheduler
-from cloudlet.services.sns import deliverypolicy, fanout, storage
+from cloudlet.services.sns import deliverypolicy, fanout, metrics, storage
 
 log = logging.getLogger("cloudlet.sns")
 
@@ -44,6 +44,8 @@ def deliver(job: Job) -> None:
     if status is not None and status < 500:
         if status >= 400:
             log.info("sns: %s answered %s to %s; not retried", d["url"], status, d["kind"])
+        if d["kind"] == "Notification":
+            (metrics.failed if status >= 400 else metrics.delivered)(ctx, d)
         return
     n = d["attempt"] + 1
     wait = deliverypolicy.delay(d["retry"], n)

@@ -17,7 +17,7 @@ from typing import Any
 from cloudlet.core import clock
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
-from cloudlet.services.sns import access, endpoints, envelope, errors, fanout, filtering, messages, model, outbox, storage
+from cloudlet.services.sns import access, endpoints, envelope, errors, fanout, filtering, messages, metrics, model, outbox, storage
 from cloudlet.services.sns.messages import Message
 
 Input = dict[str, Any]
@@ -44,6 +44,7 @@ def publish(ctx: Context, req: Input) -> Output:
         topic = access.load_topic(ctx, tx, ref, "Publish")
         msg = _prepare(req, ref, topic, now)
         out, later = _publish_one(ctx, tx, ref, topic, msg, now)
+    metrics.published(ctx, ref.account, ref.region, ref.name, [len(msg.text.encode())])
     fanout.run(ctx, later)
     return out
 
@@ -80,6 +81,8 @@ def publish_batch(ctx: Context, req: Input) -> Output:
                 continue
             ok.append({"Id": entry["Id"], **out})
             later.extend(more)
+    done = {o["Id"] for o in ok}
+    metrics.published(ctx, ref.account, ref.region, ref.name, [len(e["Message"].encode()) for e in entries if e["Id"] in done])
     fanout.run(ctx, later)
     return {"Successful": ok, "Failed": failed}
 
@@ -132,7 +135,13 @@ def _publish_one(
         msg.sequence = f"{10**19 + topic['seq'] * 1000:020d}"
         storage.put_topic(tx, topic)
         storage.remember(tx, ref.name, scope_id, msg.id, msg.sequence, now_s)
-    subs = [s for s in storage.subs_of(tx, ref.name) if not s["pending"] and filtering.matches(s, msg)]
+    live = [s for s in storage.subs_of(tx, ref.name) if not s["pending"]]
+    subs = [s for s in live if filtering.matches(s, msg)]
+    if len(subs) < len(live):
+        bare = 0 if msg.attributes else sum(
+            1 for s in live if s not in subs and (s["attrs"].get("FilterPolicyScope") or filtering.ATTRIBUTES) == filtering.ATTRIBUTES
+        )
+        metrics.filtered_out(ctx, ref.account, ref.region, ref.name, len(live) - len(subs), bare)
     if topic["fifo"]:
         subs.sort(key=lambda s: s["created"])
     later = fanout.plan(ctx, tx, ref, topic, msg, subs, now)

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from cloudlet.core import clock
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
-from cloudlet.services.sqs import access, entries, errors, model, storage, waiters
+from cloudlet.services.sqs import access, entries, errors, metrics, model, storage, waiters
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -58,6 +58,8 @@ def send_message_batch(ctx: Context, req: Input) -> Output:
         out = _each(items, run)
     if out["Successful"]:
         waiters.notify(q.wait_key)
+        ok = {r["Id"] for r in out["Successful"]}
+        metrics.sent(ctx, q, [entries.message_size(item) for item in items if item["Id"] in ok])
     return out
 
 
@@ -77,6 +79,7 @@ def delete_message_batch(ctx: Context, req: Input) -> Output:
         out = _each(items, run)
     if q.fifo and out["Successful"]:
         waiters.notify(q.wait_key)
+    metrics.deleted(ctx, q, len(out["Successful"]))
     return out
 
 

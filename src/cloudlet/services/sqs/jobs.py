@@ -6,7 +6,7 @@ from typing import Any
 
 from cloudlet.core.scheduler import Job, Scheduler
 from cloudlet.core.store import Tx
-from cloudlet.services.sqs import model, storage, waiters
+from cloudlet.services.sqs import metrics, model, storage, waiters
 
 MOVE = "sqs.move_messages"
 DEFAULT_RATE = 500  # messages a second: AWS's ceiling, used for its "system optimized" rate
@@ -14,6 +14,7 @@ DEFAULT_RATE = 500  # messages a second: AWS's ceiling, used for its "system opt
 
 def register(scheduler: Scheduler) -> None:
     scheduler.register(MOVE, _move)
+    scheduler.register(metrics.GAUGES, metrics.sample_gauges)
 
 
 def _move(job: Job) -> None:

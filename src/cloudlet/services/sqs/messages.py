@@ -6,7 +6,7 @@ from typing import Any, Coroutine
 
 from cloudlet.core import clock
 from cloudlet.core.context import Context
-from cloudlet.services.sqs import access, entries, errors, model, storage, waiters
+from cloudlet.services.sqs import access, entries, errors, metrics, model, storage, waiters
 from cloudlet.services.sqs.storage import Msg, Queue
 
 Input = dict[str, Any]
@@ -22,6 +22,7 @@ def send_message(ctx: Context, req: Input) -> Output:
         m, delay = entries.prepare(ctx, q, req, now)
         out = entries.send(tx, q, m, delay, now)
     waiters.notify(q.wait_key)
+    metrics.sent(ctx, q, [entries.message_size(req)])
     return out
 
 
@@ -43,6 +44,8 @@ def receive_message(ctx: Context, req: Input) -> Output | Coroutine[Any, Any, Ou
     if wait is None:
         wait = q.int_attr("ReceiveMessageWaitTimeSeconds")
     if got or wait <= 0 or ctx.internal:
+        if not got:
+            metrics.empty_receive(ctx, q)
         return _output(q, got, req)
     return _long_poll(ctx, where, req, q.wait_key, start + wait)
 
@@ -58,6 +61,7 @@ async def _long_poll(ctx: Context, where: access.Target, req: Input, key: tuple[
                     return _output(q, got, req)
             now = clock.time_s()
             if now >= deadline:
+                metrics.empty_receive(ctx, q)
                 return {}
             until = deadline if due is None else min(deadline, due / 1000)
             offset = clock.offset()
@@ -85,6 +89,8 @@ def _attempt(ctx: Context, where: access.Target, req: Input) -> tuple[Queue, lis
         due = storage.next_due(tx, q) if not got else None
     for target in moved:
         waiters.notify(target.wait_key)
+    if got:
+        metrics.received(ctx, q, len(got))
     return q, got, due
 
 
@@ -134,6 +140,7 @@ def delete_message(ctx: Context, req: Input) -> Output:
         deleted = entries.delete(tx, q, req["ReceiptHandle"], now)
     if deleted and q.fifo:
         waiters.notify(q.wait_key)  # its group may be unlocked now
+    metrics.deleted(ctx, q, 1)
     return {}
 
 

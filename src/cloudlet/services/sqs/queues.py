@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudlet.core import clock
 from cloudlet.core.context import Context
-from cloudlet.services.sqs import access, errors, model, settings, storage, waiters
+from cloudlet.services.sqs import access, errors, metrics, model, settings, storage, waiters
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -45,6 +45,7 @@ def create_queue(ctx: Context, req: Input) -> Output:
         storage.put_queue(tx, q)
         if gone is not None:
             tx.delete(storage.DELETED, name)
+    metrics.start_gauges(ctx, q)
     return {"QueueUrl": access.url_of(ctx, q)}
 
 
