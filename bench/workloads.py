@@ -141,3 +141,38 @@ def sts_get_caller_identity(ep: Endpoint) -> RawRequest:
     signed for service sts in us-east-1.
     """
     return ep.capture("sts", "get_caller_identity")
+
+
+def _queue_url(ep: Endpoint, name: str) -> str:
+    """Create queue `name`; against the bare ceiling (which answers anything with hello-world)
+    there is no QueueUrl in the answer, and a well-formed made-up one does for its bytes."""
+    url = ep.client("sqs").create_queue(QueueName=name).get("QueueUrl")
+    return url if isinstance(url, str) else f"{ep.url}/000000000000/{name}"
+
+
+@workload("sqs.SendMessage")
+def sqs_send_message(ep: Endpoint) -> RawRequest:
+    """A 100-byte message into a standard queue (AWS JSON 1.0, as botocore 1.43 sends SQS).
+
+    The queue grows by one message per request (a 5 s run leaves tens of thousands), so this
+    also shows whether enqueueing slows as the queue grows. `python -m bench.messaging
+    roundtrip` measures the send/receive/delete cycle.
+    """
+    url = _queue_url(ep, "bench-send")
+    return ep.capture("sqs", "send_message", QueueUrl=url, MessageBody="x" * 100)
+
+
+@workload("sqs.ReceiveMessage.empty")
+def sqs_receive_message_empty(ep: Endpoint) -> RawRequest:
+    """A short poll (WaitTimeSeconds=0) of an empty queue: the cost of looking, with nothing found."""
+    url = _queue_url(ep, "bench-empty")
+    return ep.capture("sqs", "receive_message", QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+
+
+@workload("events.PutEvents")
+def events_put_events(ep: Endpoint) -> RawRequest:
+    """One event onto the default bus with no rules: envelope, validation, the bus read.
+    `python -m bench.messaging rules` measures the same with 1-1,000 rules."""
+    detail = '{"status": "placed", "amount": 12}'
+    return ep.capture("events", "put_events", Entries=[
+        {"Source": "bench.app", "DetailType": "Order Placed", "Detail": detail}])
