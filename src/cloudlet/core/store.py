@@ -111,6 +111,11 @@ class Tx:
         self._after_commit: list[Callable[[], None]] = []
         self._new_blobs: list[str] = []
 
+    @property
+    def db(self) -> "ServiceDB":
+        """The database this transaction is on (a key for caches of decoded state)."""
+        return self._db
+
     # records ---------------------------------------------------------------------------
     def get(self, kind: str, key: Key) -> Record | None:
         row = self._con.execute(

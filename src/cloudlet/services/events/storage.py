@@ -21,6 +21,9 @@ time it is asked for, so it has a creation time and can hold a policy like any o
 
 from __future__ import annotations
 
+import uuid
+import weakref
+
 from typing import Any
 
 from cloudlet.core.store import Tx
@@ -69,14 +72,43 @@ def rule(tx: Tx, bus_name: str, name: str) -> Record | None:
 def put_rule(tx: Tx, value: Record) -> None:
     targets = sorted({t["Arn"] for t in value.get("targets", ())})
     tx.put(RULE, rule_key(value["bus"], value["name"]), value, attrs={"target": targets})
+    _rules_changed(tx, value["bus"])
 
 
 def delete_rule(tx: Tx, bus_name: str, name: str) -> bool:
+    _rules_changed(tx, bus_name)
     return tx.delete(RULE, rule_key(bus_name, name))
 
 
 def rules(tx: Tx, bus_name: str, prefix: str = "") -> list[Record]:
-    return [r.value for r in tx.scan(RULE, rule_key(bus_name, prefix))]
+    """A bus's rules in name order. The whole list is what every PutEvents reads, so it is
+    kept decoded in memory and re-read only when the bus's rules token changes (the token is
+    rewritten, in the same transaction, by every change to a rule of the bus). Callers must
+    not modify the returned rules."""
+    if prefix:
+        return [r.value for r in tx.scan(RULE, rule_key(bus_name, prefix))]
+    token_rec = tx.get(RULES_TOKEN, bus_name)
+    token = token_rec.value if token_rec is not None else None
+    cache = _RULES_CACHE.setdefault(tx.db, {})
+    key = (tx.account, tx.region, bus_name)
+    hit = cache.get(key)
+    if hit is not None and token is not None and hit[0] == token:
+        return hit[1]
+    found = [r.value for r in tx.scan(RULE, rule_key(bus_name, ""))]
+    if token is not None:
+        cache[key] = (token, found)
+    return found
+
+
+def _rules_changed(tx: Tx, bus_name: str) -> None:
+    # a fresh random token, never a counter: after a reset a counter could repeat a value
+    tx.put(RULES_TOKEN, bus_name, uuid.uuid4().hex)
+
+
+RULES_TOKEN = "rules-token"
+_RULES_CACHE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str], tuple[str, list[Record]]]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def rules_targeting(tx: Tx, arn: str) -> list[Record]:
