@@ -9,7 +9,8 @@ import json
 import pytest
 
 from cloudlet.core.errors import ServiceError
-from cloudlet.services.events import delivery, envelope, policy, schedule, transform
+from cloudlet.core import schedules as schedule
+from cloudlet.services.events import delivery, envelope, policy, transform
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 1, 1, 12, 0, 30, tzinfo=UTC)  # a Monday

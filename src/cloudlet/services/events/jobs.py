@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudlet.core import schedules as schedule
 from cloudlet.core.scheduler import Job, Scheduler
 from cloudlet.services.events import (
-    archiving, arns, connections, delivery, envelope, http, matching, replays, routing, schedule, storage, timers,
+    archiving, arns, connections, delivery, envelope, http, matching, replays, routing, storage, timers,
 )
 from cloudlet.services.events.delivery import Delivery
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from cloudlet.core import clock
 from cloudlet.core.context import Context
-from cloudlet.services.events import access, arns, errors, matching, model, paging, schedule, storage, timers
+from cloudlet.core import schedules as schedule
+from cloudlet.services.events import access, arns, errors, matching, model, paging, storage, timers
 
 Input = dict[str, Any]
 Output = dict[str, Any]

@@ -13,7 +13,8 @@ from typing import Any
 
 from cloudlet.core import clock
 from cloudlet.core.context import Context
-from cloudlet.services.events import matching, schedule
+from cloudlet.core import schedules as schedule
+from cloudlet.services.events import matching
 
 RATE_JOB = "events.fire_rate"
 CRON_JOB = "events.fire_cron"
