@@ -23,8 +23,20 @@ def services_section() -> str:
         total = len(model.operation_names)
         protocols = ", ".join(model.metadata.get("protocols") or [model.protocol])
         lines.append(f"| {service} | {protocols} | {len(ops)} of {total}: {', '.join(ops)} |")
+    lines.append("")
+    for service in sorted(implemented()):
+        lines.append(f"- **{service}**: {behaviour(service)}")
     lines += ["", "Every other operation of every service in botocore's models answers `501 NotImplemented`", "naming the service and operation.", "", END]
     return "\n".join(lines)
+
+
+def behaviour(service: str) -> str:
+    """The first paragraph of the service package's docstring: what it does, in a sentence."""
+    from cloudlet.services.registry import package
+
+    pkg = package(service)
+    doc = (pkg.__doc__ or "").strip() if pkg is not None else ""
+    return " ".join(doc.split("\n\n", 1)[0].split()) or "(no description)"
 
 
 def render(readme: str) -> str:

@@ -2,14 +2,14 @@
 PutEvents), rules with event patterns (``core.patterns``) or schedules (rate and cron on
 the cloudlet clock), targets (SQS incl. FIFO, SNS, other buses, API destinations over
 HTTP, and the other services through their own operations) with input transformation,
-retry policies and dead-letter queues, archives and replays.
+retry policies and dead-letter queues, archives and replays. Schedule expressions are
+parsed by ``core.schedules``.
 
 Module map: handlers in ``buses``, ``rules``, ``targets``, ``ingest`` (PutEvents),
 ``archives``, ``replays``, ``connections``, ``destinations``, ``tags``. Behind them:
 ``envelope`` (the event as rules see it), ``routing`` (a bus receiving events),
 ``matching`` (patterns), ``delivery`` (targets, retries, dead letters), ``transform``
-(Input/InputPath/InputTransformer), ``http`` (API destinations), ``schedule`` (rate and
-cron), ``timers`` (scheduled rules on the scheduler), ``archiving``, ``jobs``, ``policy``
+(Input/InputPath/InputTransformer), ``http`` (API destinations), ``timers`` (scheduled rules on the scheduler), ``archiving``, ``jobs``, ``policy``
 (bus policies), ``storage`` (records), ``access``, ``arns``, ``paging``, ``model``,
 ``errors``.
 
