@@ -110,12 +110,14 @@ def test_bad_periods_and_values_are_refused(gw):
 # -- through boto3 -------------------------------------------------------------------------------
 
 _n = iter(range(10**6))
+_SERVERS: dict[str, Cloud] = {}
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[tuple[Cloud, str]]:
     root = str(tmp_path_factory.mktemp("metrics"))
     cloud = Cloud("--data-dir", root)
+    _SERVERS[root] = cloud
     try:
         yield cloud, root
     finally:
@@ -127,7 +129,9 @@ def account() -> str:
 
 
 def read(root: str, acct: str, namespace: str, metric: str, dims: dict[str, str]) -> dict[str, float]:
-    """Every datapoint of a series from the server's data directory, summed into one."""
+    """Every datapoint of a series from the server's data directory, summed into one
+    (after asking the server to write what it has buffered)."""
+    _SERVERS[root].admin("POST", "flush")
     db = ServiceDB("cloudwatch", os.path.join(root, "state", "cloudwatch.db"), BlobFiles(None, False), False)
     try:
         reader = types.SimpleNamespace(db=lambda _name: db)

@@ -12,13 +12,22 @@ and minute (CloudWatch's finest standard resolution) holds the minute's statisti
 (SampleCount, Sum, Minimum, Maximum), so recording is one read-modify-write of one small
 record, and a query is one bounded key-range scan per series. A metric write is its own
 transaction on that database, separate from the caller's: metrics are approximate in AWS
-too, and a crash between the two commits loses at most that one data point.
+too.
+
+Recording is off the request's commit: ``record_many`` (and ``record`` given a Context) adds
+samples to an in-memory buffer per gateway, merged into the store by a background flush
+every ``FLUSH_EVERY_S`` and before every ``query``/``series``. A crash loses at most that
+last fraction of a second of data points, never anything a client was told.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
+import threading
+import time
+import weakref
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,6 +37,8 @@ from cloudlet.core.context import Context
 if TYPE_CHECKING:
     from cloudlet.core.store import Tx
     from cloudlet.server.gateway import Gateway
+
+log = logging.getLogger("cloudlet.metrics")
 
 #: the service whose database keeps metric data
 SERVICE = "cloudwatch"
@@ -66,6 +77,105 @@ def _minute(at: dt.datetime) -> int:
     return int(at.timestamp()) // MINUTE * MINUTE
 
 
+FLUSH_EVERY_S = 0.5
+
+
+class Buffer:
+    """Samples not yet in the store, merged per (account, region, series minute)."""
+
+    def __init__(self, gateway: "Gateway") -> None:
+        self._gateway = weakref.ref(gateway)
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str], dict[str, list[Any]]] = {}
+        self._flusher: threading.Thread | None = None
+
+    def add(self, account: str, region: str, key: str, value: float, unit: str) -> None:
+        with self._lock:
+            buckets = self._pending.setdefault((account, region), {})
+            b = buckets.get(key)
+            if b is None:
+                buckets[key] = [1, value, value, value, unit]
+            else:
+                b[0] += 1
+                b[1] += value
+                if value < b[2]:
+                    b[2] = value
+                if value > b[3]:
+                    b[3] = value
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._run, name="cloudlet-metrics", daemon=True)
+                self._flusher.start()
+
+    def flush(self) -> None:
+        """Merge every pending bucket into the store: one transaction per account and region."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        gateway = self._gateway()
+        if gateway is None or not pending:
+            return
+        db = gateway.db(SERVICE)
+        for (account, region), buckets in pending.items():
+            with db.tx(account, region) as tx:
+                for key, (n, total, lo, hi, unit) in buckets.items():
+                    rec = tx.get(KIND, key)
+                    if rec is not None:
+                        n0, t0, lo0, hi0, unit = rec.value
+                        n, total, lo, hi = n0 + n, t0 + total, min(lo0, lo), max(hi0, hi)
+                    tx.put(KIND, key, [n, total, lo, hi, unit])
+
+    def _run(self) -> None:
+        while self._gateway() is not None:
+            time.sleep(FLUSH_EVERY_S)
+            try:
+                self.flush()
+            except Exception:  # a store problem: keep the server up, say so, try again
+                log.exception("metrics flush failed")
+
+
+def buffer(gateway: "Gateway") -> Buffer:
+    """The gateway's metrics buffer, made on first use."""
+    buf = getattr(gateway, "_metrics_buffer", None)
+    if buf is None:
+        with _BUFFERS_LOCK:
+            buf = getattr(gateway, "_metrics_buffer", None)
+            if buf is None:
+                buf = Buffer(gateway)
+                gateway._metrics_buffer = buf  # type: ignore[attr-defined]
+    return buf
+
+
+def flush(gateway: Any) -> None:
+    """Write what is buffered (a reader calls this first; so does ``/_cloudlet/flush``)."""
+    buf = getattr(gateway, "_metrics_buffer", None)
+    if buf is not None:
+        buf.flush()
+
+
+_BUFFERS_LOCK = threading.Lock()
+
+
+def record_many(
+    gateway: "Gateway | None",
+    account: str,
+    region: str,
+    namespace: str,
+    dimensions: dict[str, str],
+    samples: list[tuple[str, float, str]],
+    at: dt.datetime,
+) -> None:
+    """Add (metric, value, unit) samples of one series family at one time: microseconds,
+    no store write on the caller's path."""
+    if gateway is None:
+        raise RuntimeError("metrics need a gateway (this context was built outside the request path)")
+    buf = buffer(gateway)
+    minute = _minute(at)
+    for metric, value, unit in samples:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"a metric value is a finite number, not {value!r}")
+        buf.add(account, region, f"{series_key(namespace, metric, dimensions)}{minute:012d}", value, unit)
+
+
 def record(
     ctx_or_tx: "Context | Tx",
     namespace: str,
@@ -84,8 +194,8 @@ def record(
     be one on the metrics database (``metrics_tx``), to record several samples in one commit.
     """
     if isinstance(ctx_or_tx, Context):
-        with metrics_tx(ctx_or_tx.gateway, ctx_or_tx.account, ctx_or_tx.region) as tx:
-            _add(tx, namespace, metric, dimensions, float(value), unit, at)
+        record_many(ctx_or_tx.gateway, ctx_or_tx.account, ctx_or_tx.region, namespace, dimensions,
+                    [(metric, value, unit)], at)
     else:
         _add(ctx_or_tx, namespace, metric, dimensions, float(value), unit, at)
 
@@ -131,6 +241,7 @@ def query(
     if hi <= lo:
         return []
     prefix = series_key(namespace, metric, dimensions)
+    flush(gateway)
     with gateway.db(SERVICE).tx(account, region) as tx:
         recs = tx.scan(KIND, prefix, after=f"{prefix}{lo - 1:012d}", limit=(hi - lo) // MINUTE + 1)
     buckets: dict[int, list[Any]] = {}
@@ -158,6 +269,7 @@ def series(gateway: "Gateway", account: str, region: str, namespace: str | None 
     """Every (namespace, metric, dimensions) with data (ListMetrics' source). Reads every
     bucket of the account and region: for listing, not for a request's hot path."""
     seen: dict[str, tuple[str, str, dict[str, str]]] = {}
+    flush(gateway)
     with gateway.db(SERVICE).tx(account, region) as tx:
         recs = tx.scan(KIND, f"{namespace}{_SEP}" if namespace else None)
     for rec in recs:

@@ -113,11 +113,20 @@ def audit(gw: "Gateway", req: Request) -> Response:
     return _json({"events": events})
 
 
+def flush(gw: "Gateway", req: Request) -> Response:
+    """Write buffered state (metrics) to the store now, e.g. before reading the data dir."""
+    from cloudlet.core import metrics
+
+    metrics.flush(gw)
+    return _json({"flushed": True})
+
+
 _ROUTES = {
     ("GET", "health"): health,
     ("GET", "clock"): get_clock,
     ("POST", "clock"): post_clock,
     ("POST", "reset"): reset,
+    ("POST", "flush"): flush,
     ("GET", "audit"): audit,
     ("GET", "sns/cert.pem"): lambda gw, req: import_module("cloudlet.services.sns.admin_api").cert_pem(gw, req),
     ("GET", "outbox"): lambda gw, req: import_module("cloudlet.services.sns.admin_api").outbox_entries(gw, req),

@@ -18,7 +18,7 @@ from cloudlet.auth.actions import iam_actions
 from cloudlet.auth.authorizer import AllowAll, Authorizer, AuthzRequest
 from cloudlet.auth.credentials import CredentialStore
 from cloudlet.auth.scope import credential_scope
-from cloudlet.core import clock
+from cloudlet.core import clock, metrics
 from cloudlet.core.audit import AuditLog, Event
 from cloudlet.core.context import Context
 from cloudlet.core.datadir import Store
@@ -137,6 +137,7 @@ class Gateway:
 
     def reset(self, service: str | None = None) -> None:
         """Wipe state (one service's, or all of it). The clock is kept: time never goes back."""
+        metrics.flush(self)  # buffered samples land first, so the wipe takes them too
         self.store.reset(service)
         if service is None:
             self.audit.clear()

@@ -25,10 +25,7 @@ NAMESPACE = "AWS/SNS"
 def _put(ctx: Context, account: str, region: str, topic: str, samples: list[tuple[str, float, str]]) -> None:
     if not samples or ctx.gateway is None:
         return
-    now = clock.now()
-    with metrics.metrics_tx(ctx.gateway, account, region) as tx:
-        for name, value, unit in samples:
-            metrics.record(tx, NAMESPACE, name, {"TopicName": topic}, value, unit, now)
+    metrics.record_many(ctx.gateway, account, region, NAMESPACE, {"TopicName": topic}, samples, clock.now())
 
 
 def published(ctx: Context, account: str, region: str, topic: str, sizes: list[int]) -> None:

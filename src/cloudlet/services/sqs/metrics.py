@@ -36,9 +36,7 @@ def _put(ctx: Context, q: Queue, samples: list[tuple[str, float, str]], at: dt.d
         return
     when = at or clock.now()
     dims = {"QueueName": q.name}
-    with metrics.metrics_tx(ctx.gateway, q.account, q.region) as tx:
-        for name, value, unit in samples:
-            metrics.record(tx, NAMESPACE, name, dims, value, unit, when)
+    metrics.record_many(ctx.gateway, q.account, q.region, NAMESPACE, dims, samples, when)
 
 
 def sent(ctx: Context, q: Queue, sizes: list[int]) -> None:
