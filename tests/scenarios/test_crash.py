@@ -35,6 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cloudlet.core.datadir import Store
 from cloudlet.core.store import decode
 from tests.cloud import Cloud
+from tests.scenarios.crashkit import kill_after
 
 SEED = int(os.environ.get("CLOUDLET_CRASH_SEED", "20240607"))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -114,24 +115,8 @@ def crash_round(cloud: Cloud, rnd: int, rng: random.Random, acks: Acks) -> None:
         threading.Thread(target=hammer, args=(clients[i], i, rnd, random.Random(rng.getrandbits(64)), acks, stop))
         for i in range(WRITERS)
     ]
-    with acks.cond:
-        acks.round_count = 0
-    for t in threads:
-        t.start()
     target = rng.randint(10, 250)  # the moment of the kill, while every writer has a request in flight
-    try:
-        with acks.cond:
-            acks.cond.wait_for(
-                lambda: acks.round_count >= target or acks.failures or not any(t.is_alive() for t in threads),
-                timeout=30,
-            )
-    finally:
-        cloud.kill()
-        stop.set()
-        for t in threads:
-            t.join(30)
-    assert not acks.failures, f"seed {SEED}: {acks.failures[:3]}"
-    assert cloud.proc.returncode == -9
+    kill_after(cloud, threads, acks, target, stop, SEED)
 
 
 def test_acknowledged_parameters_survive_repeated_kill_9(tmp_path):

@@ -23,6 +23,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.cloud import Cloud
+from tests.scenarios.crashkit import kill_after
 
 SEED = int(os.environ.get("CLOUDLET_CRASH_SEED", "20241128"))
 WRITERS = 4  # even writers send to the standard queue, odd ones to the FIFO queue
@@ -92,24 +93,8 @@ def crash_round(cloud: Cloud, rnd: int, rng: random.Random, acks: Acks) -> None:
     urls = queues(clients[0])
     stop = threading.Event()
     threads = [threading.Thread(target=write, args=(clients[i], urls, i, rnd, acks, stop)) for i in range(WRITERS)]
-    with acks.cond:
-        acks.round_count = 0
-    for t in threads:
-        t.start()
     target = rng.randint(10, 300)  # the moment of the kill, while every writer has a send in flight
-    try:
-        with acks.cond:
-            acks.cond.wait_for(
-                lambda: acks.round_count >= target or acks.failures or not any(t.is_alive() for t in threads),
-                timeout=30,
-            )
-    finally:
-        cloud.kill()
-        stop.set()
-        for t in threads:
-            t.join(30)
-    assert not acks.failures, f"seed {SEED}: {acks.failures[:3]}"
-    assert cloud.proc.returncode == -9
+    kill_after(cloud, threads, acks, target, stop, SEED)
 
 
 def drain(sqs, url: str) -> list[str]:
