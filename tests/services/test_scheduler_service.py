@@ -229,8 +229,9 @@ def test_a_cron_schedule_in_new_york_follows_daylight_saving_time(acct):
     acct.cloud.advance((end - acct.now()).total_seconds() + 60)
     got = acct.sent_at(url)
     expected = []
-    for i in range(7):
-        local = dt.datetime.combine((start + dt.timedelta(days=i)).astimezone(tz).date(), dt.time(9), tz)
+    first_day = start.astimezone(tz).date()
+    for i in range(7):  # step local dates, not 24-hour UTC steps: one day is 23 hours long here
+        local = dt.datetime.combine(first_day + dt.timedelta(days=i), dt.time(9), tz)
         if start <= local <= end:
             expected.append(local.astimezone(UTC))
     assert got == expected, (start, end, got)
