@@ -553,11 +553,6 @@ def test_float_special_values_in_text() -> None:
     assert struct.pack(">d", read("2.5")) == struct.pack(">d", 2.5)
 
 
-@pytest.mark.xfail(
-    reason="rest_router: when a required header is missing, S3 GET /b/k?attributes falls back to "
-    "GetObject instead of keeping the operation whose literal query part matched",
-    strict=False,
-)
 def test_literal_query_part_wins_without_its_required_header() -> None:
     op, params = decode("s3", "rest-xml", Request("GET", "/b/k", "attributes", {"host": "localhost"}))
     assert op.name == "GetObjectAttributes" and params == {"Bucket": "b", "Key": "k"}

@@ -306,6 +306,7 @@ def _choose(group: _Group, qd: dict[str, str], headers: Mapping[str, str] | None
         c = candidates[0]
         return c if not c.query or _literal_ok(c, qd) else None
     fallback: _Candidate | None = None
+    literal: _Candidate | None = None  # matched a literal query part (``?attributes``), lacks a header
     for c in candidates:
         if c.query and not _literal_ok(c, qd):
             continue
@@ -314,13 +315,19 @@ def _choose(group: _Group, qd: dict[str, str], headers: Mapping[str, str] | None
         if any(k not in qd for k in c.required_query):
             continue
         if c.required_headers and (headers is None or any(h not in headers for h in c.required_headers)):
+            if c.query and literal is None:
+                literal = c
             continue
+        if literal is not None and not c.query:
+            # the request named the operation in its query string: keep it, and let its own
+            # validation say which header is missing, rather than serve another operation
+            return literal
         if c.rivals and not any(k in qd for k in c.hint_keys):
             for r in c.rivals:
                 if any(k in qd for k in r.hint_keys):
                     return r
         return c
-    return fallback
+    return literal or fallback
 
 
 def _labels(labels: tuple[tuple[str, bool], ...], m: re.Match[str], first: int) -> dict[str, str]:
