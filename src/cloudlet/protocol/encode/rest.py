@@ -7,6 +7,7 @@ the response both protocols build around their body.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -141,7 +142,7 @@ def default_status(op: Any) -> int:
     return int(code) if code else 200
 
 
-class RestEncoder(Generic[E]):
+class RestEncoder(ABC, Generic[E]):
     """A rest-json or rest-xml response around the body its subclass writes.
 
     Shared: header and status members, HEAD answers without a body, 204/304 without one
@@ -195,9 +196,9 @@ class RestEncoder(Generic[E]):
 
         return encode
 
+    @abstractmethod
     def _body(self, op: OperationModel, layout: RestLayout, shape: Shape | None) -> tuple[BodyWriter, str | None]:
         """The body writer for `op`'s output and its default content type."""
-        raise NotImplementedError
 
     def _error_layout(self, code: str) -> E:
         parts = self._error_parts.get(code)
@@ -205,6 +206,6 @@ class RestEncoder(Generic[E]):
             parts = self._error_parts[code] = self._compile_error(code)
         return parts
 
+    @abstractmethod
     def _compile_error(self, code: str) -> E:
         """What encoding an error with `code` needs, built on its first use."""
-        raise NotImplementedError
