@@ -29,6 +29,7 @@ def serve_uvicorn(target: str, host: str, port: int, factory: bool) -> None:
         log_level="warning",
         server_header=False,  # as cloudlet.server.run does: the ceiling must do no less
         date_header=False,
+        proxy_headers=False,
     )
 
 

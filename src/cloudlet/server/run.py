@@ -34,6 +34,7 @@ def run(config: Config) -> int:
         log_level="warning",
         server_header=False,
         date_header=False,
+        proxy_headers=False,  # a local endpoint: no proxy in front whose headers to trust
         # big uploads are allowed; a client that stops sending is dropped, never waited on forever
         timeout_keep_alive=30,
     )
