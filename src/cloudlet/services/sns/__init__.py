@@ -1,6 +1,4 @@
-"""Amazon SNS: standard and FIFO topics with AWS's delivery semantics.
-
-Subscriptions deliver to SQS queues (raw or in the signed JSON envelope; FIFO topics
+"""Amazon SNS: standard and FIFO topics with AWS's delivery semantics. Subscriptions deliver to SQS queues (raw or in the signed JSON envelope; FIFO topics
 in order, deduplicated), to HTTP/S endpoints (real POSTs from the scheduler thread,
 the confirmation handshake first, retries per the delivery policy on the cloudlet
 clock), to Lambda and Firehose in process when cloudlet has them, and to email, SMS
