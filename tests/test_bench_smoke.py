@@ -83,3 +83,16 @@ def test_startup_and_stacks() -> None:
                     *TINY)
     assert [r["bench"] for r in records] == ["startup", "stack"]
     assert_numbers(records[1], LOAD_KEYS)
+
+
+def test_messaging_bench_runs_end_to_end() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.messaging", "all", "--duration", "1", "--n", "5", "--moto", "off",
+         "--events", "20", "--rules", "1,10"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.strip().startswith("{")]
+    names = {r.get("bench") for r in records}
+    assert any(n and n.startswith("sqs.") for n in names), names
+    assert "events.PutEvents.rules" in names, names
