@@ -63,9 +63,13 @@ def send_message_batch(ctx: Context, req: Input) -> Output:
     return out
 
 
-def delete_message_batch(ctx: Context, req: Input) -> Output:
+def _on_handles(
+    ctx: Context, req: Input, entry_name: str, act: Callable[[Any, storage.Queue, dict[str, Any], int], None]
+) -> tuple[storage.Queue, Output]:
+    """Delete and ChangeMessageVisibility batches: settle the queue, then `act` on each
+    entry's receipt handle in one transaction, each entry failing on its own."""
     items = req["Entries"]
-    _check_batch(items, "DeleteMessageBatchRequestEntry")
+    _check_batch(items, entry_name)
     where = access.target(ctx, req["QueueUrl"])
     now = entries.now_ms(clock.time_s())
     with where.tx(ctx) as tx:
@@ -73,10 +77,18 @@ def delete_message_batch(ctx: Context, req: Input) -> Output:
         storage.settle(tx, q, now)
 
         def run(item: dict[str, Any]) -> dict[str, Any]:
-            entries.delete(tx, q, item["ReceiptHandle"], now)
+            act(tx, q, item, now)
             return {"Id": item["Id"]}
 
         out = _each(items, run)
+    return q, out
+
+
+def delete_message_batch(ctx: Context, req: Input) -> Output:
+    q, out = _on_handles(
+        ctx, req, "DeleteMessageBatchRequestEntry",
+        lambda tx, q, item, now: entries.delete(tx, q, item["ReceiptHandle"], now),
+    )
     if q.fifo and out["Successful"]:
         waiters.notify(q.wait_key)
     metrics.deleted(ctx, q, len(out["Successful"]))
@@ -84,19 +96,12 @@ def delete_message_batch(ctx: Context, req: Input) -> Output:
 
 
 def change_message_visibility_batch(ctx: Context, req: Input) -> Output:
-    items = req["Entries"]
-    _check_batch(items, "ChangeMessageVisibilityBatchRequestEntry")
-    where = access.target(ctx, req["QueueUrl"])
-    now = entries.now_ms(clock.time_s())
-    with where.tx(ctx) as tx:
-        q = access.load(ctx, tx, where)
-        storage.settle(tx, q, now)
-
-        def run(item: dict[str, Any]) -> dict[str, Any]:
-            entries.change_visibility(tx, q, item["ReceiptHandle"], item.get("VisibilityTimeout") or 0, now)
-            return {"Id": item["Id"]}
-
-        out = _each(items, run)
-    if any(item.get("VisibilityTimeout") == 0 for item in items):
+    q, out = _on_handles(
+        ctx, req, "ChangeMessageVisibilityBatchRequestEntry",
+        lambda tx, q, item, now: entries.change_visibility(
+            tx, q, item["ReceiptHandle"], item.get("VisibilityTimeout") or 0, now
+        ),
+    )
+    if any(item.get("VisibilityTimeout") == 0 for item in req["Entries"]):
         waiters.notify(q.wait_key)
     return out
