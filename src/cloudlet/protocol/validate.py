@@ -615,12 +615,8 @@ class _Compiler:
         def check_list(v: Any) -> list[_Err] | None:
             if not isinstance(v, (list, tuple)):
                 return [_Err(_TYPE, v, name, "a list")]
-            errs = None
             n = len(v)
-            if hi is not None and n > hi:
-                errs = [_Err(_CONSTRAINT, v, name, f"Member must have length less than or equal to {hi}")]
-            elif n < lo:
-                errs = [_Err(_CONSTRAINT, v, name, f"Member must have length greater than or equal to {lo}")]
+            errs = _size_errors(v, name, n, lo, hi) if n < lo or (hi is not None and n > hi) else None
             if item is None:
                 return errs
             collapsed = False
@@ -628,19 +624,10 @@ class _Compiler:
                 if x is None:
                     continue
                 found = item(x)
-                if not found:
-                    continue
-                nested = []
-                for e in found:
-                    if e.kind == _CONSTRAINT and not e.segs:
-                        if not collapsed:  # once per list, listing the item's constraints
-                            collapsed = True
-                            nested.append(_Err(_ITEMS, v, name, item_text))
-                    else:
-                        e.segs.append(("i", i))
-                        nested.append(e)
-                if nested:
-                    errs = nested if errs is None else errs + nested
+                if found:
+                    nested, collapsed = _nest(found, v, name, item_text, ("i", i), collapsed)
+                    if nested:
+                        errs = nested if errs is None else errs + nested
             return errs
         return check_list
 
@@ -663,12 +650,8 @@ class _Compiler:
         def check_map(v: Any) -> list[_Err] | None:
             if not isinstance(v, dict):
                 return [_Err(_TYPE, v, name, "a map")]
-            errs = None
             n = len(v)
-            if hi is not None and n > hi:
-                errs = [_Err(_CONSTRAINT, v, name, f"Member must have length less than or equal to {hi}")]
-            elif n < lo:
-                errs = [_Err(_CONSTRAINT, v, name, f"Member must have length greater than or equal to {lo}")]
+            errs = _size_errors(v, name, n, lo, hi) if n < lo or (hi is not None and n > hi) else None
             if key is not None:
                 for k in v:
                     if plain_keys and type(k) is str and klo <= len(k) and (khalf is None or len(k) <= khalf):
@@ -686,19 +669,10 @@ class _Compiler:
                 if x is None:
                     continue
                 found = value(x)
-                if not found:
-                    continue
-                nested = []
-                for e in found:
-                    if e.kind == _CONSTRAINT and not e.segs:
-                        if not bad_value:
-                            bad_value = True
-                            nested.append(_Err(_ITEMS, v, name, value_text))
-                    else:
-                        e.segs.append(("k", k))
-                        nested.append(e)
-                if nested:
-                    errs = nested if errs is None else errs + nested
+                if found:
+                    nested, bad_value = _nest(found, v, name, value_text, ("k", k), bad_value)
+                    if nested:
+                        errs = nested if errs is None else errs + nested
             return errs
         return check_map
 
@@ -885,3 +859,26 @@ def _render(v: Any, shape: str | None, shapes: dict[str, dict], depth: int = 0) 
         value = s["value"]["shape"] if t == "map" else None
         return "{" + ", ".join(f"{k}={_render(x, value, shapes, depth + 1)}" for k, x in v.items()) + "}"
     return str(v)
+
+
+def _size_errors(v: Any, name: str, n: int, lo: int, hi: int | None) -> list[_Err]:
+    """A list or map with too many or too few entries."""
+    if hi is not None and n > hi:
+        return [_Err(_CONSTRAINT, v, name, f"Member must have length less than or equal to {hi}")]
+    return [_Err(_CONSTRAINT, v, name, f"Member must have length greater than or equal to {lo}")]
+
+
+def _nest(found: list[_Err], v: Any, name: str, text: str, seg: tuple[str, Any], reported: bool) -> tuple[list[_Err], bool]:
+    """An item's errors as the container reports them: a constraint on the item itself once
+    per container (``Member must satisfy constraint: [...]``), deeper errors with the item's
+    place added to their path. Returns them and whether the once-per-container one is out."""
+    nested: list[_Err] = []
+    for e in found:
+        if e.kind == _CONSTRAINT and not e.segs:
+            if not reported:
+                reported = True
+                nested.append(_Err(_ITEMS, v, name, text))
+        else:
+            e.segs.append(seg)
+            nested.append(e)
+    return nested, reported
