@@ -59,7 +59,9 @@ class Account:
             out.extend(got)
 
     def sent_at(self, url: str) -> list[dt.datetime]:
-        return sorted(dt.datetime.fromtimestamp(int(m["Attributes"]["SentTimestamp"]) / 1000, UTC)
+        """When each message was sent, to the second: a firing is due at a whole second and
+        delivered a few milliseconds later (the clock keeps running while the job works)."""
+        return sorted(dt.datetime.fromtimestamp(int(m["Attributes"]["SentTimestamp"]) // 1000, UTC)
                       for m in self.receive(url))
 
     def schedule(self, name: str, expression: str, target: dict, **kwargs) -> str:
