@@ -262,3 +262,45 @@ def test_unwrap_merges_only_declared_or_checksum_trailers():
     assert plain.headers["x-amz-meta-a"] == "1"
     assert "x-amz-acl" not in plain.headers
     assert chunked.decode(req).trailers["x-amz-acl"] == "public-read"  # still reported
+
+
+# -- streaming: a spooled body decoded piece by piece gives what the whole body gives
+
+
+def _spooled(req: Request, tmp_path) -> Request:
+    from cloudlet.protocol.http import SpooledBody
+
+    path = tmp_path / "body"
+    path.write_bytes(req.body)
+    return dataclasses.replace(req, body=b"", stream=SpooledBody(str(path), len(req.body)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(min_value=1, max_value=70_000), max_size=8), trailer=st.booleans())
+def test_any_split_of_a_signed_body_decodes_and_verifies_alike(cuts, trailer):
+    req = doc_request(trailer)
+    parser = chunked.ChunkParser(req.headers["x-amz-content-sha256"], _seed(req))
+    out, pos = [], 0
+    for cut in sorted(set(cuts)) + [len(req.body)]:
+        out.extend(parser.feed(req.body[pos:cut]))
+        pos = max(pos, cut)
+    parser.finish(req.headers["x-amz-decoded-content-length"])
+    assert b"".join(out) == b"".join(DOC_DATA)
+    assert parser.trailers == ({"x-amz-checksum-crc32c": "sOO8/Q=="} if trailer else {})
+
+
+def test_a_spooled_body_is_decoded_lazily_with_its_trailers(tmp_path):
+    req = doc_request(True)
+    plain = chunked.unwrap(_spooled(req, tmp_path), _seed(req))
+    assert plain.body == b"" and plain.stream is not None and plain.stream.size == 66560
+    assert b"".join(plain.stream.pieces(1000)) == b"".join(DOC_DATA)
+    assert plain.stream.trailers == {"x-amz-checksum-crc32c": "sOO8/Q=="}
+
+
+def test_a_tampered_spooled_body_fails_when_read(tmp_path):
+    req = doc_request(False)
+    req = dataclasses.replace(req, body=req.body.replace(b"a" * 10, b"b" * 10, 1))
+    plain = chunked.unwrap(_spooled(req, tmp_path), _seed(req))
+    with pytest.raises(ServiceError) as err:
+        b"".join(plain.stream.pieces(4096))
+    assert err.value.code == "SignatureDoesNotMatch"

@@ -515,7 +515,16 @@ def _payload_hash(req: Request, signed: Signed, d: Dialect) -> str:
         return value
     if signed.presigned and d.s3:
         return UNSIGNED_PAYLOAD
-    return hashlib.sha256(req.body).hexdigest() if req.body else EMPTY_SHA256
+    return _sha256(req) if req.body or req.stream is not None else EMPTY_SHA256
+
+
+def _sha256(req: Request) -> str:
+    if req.stream is None:
+        return hashlib.sha256(req.body).hexdigest()
+    h = hashlib.sha256()
+    for piece in req.stream.pieces():
+        h.update(piece)
+    return h.hexdigest()
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -525,7 +534,7 @@ def _check_content_sha256(req: Request, declared: str) -> None:
     """S3 refuses a body whose hash is not the one the client signed."""
     if not _HEX64.fullmatch(declared):
         return
-    computed = hashlib.sha256(req.body).hexdigest()
+    computed = _sha256(req)
     if computed != declared:
         raise ServiceError(
             "XAmzContentSHA256Mismatch",

@@ -238,6 +238,12 @@ class Tx:
         self._con.execute("INSERT INTO blobs VALUES (?, ?)", (blob_id, size))
         return blob_id
 
+    def adopt_blob(self, blob_id: str, size: int) -> None:
+        """Register a file written earlier with ``ServiceDB.write_blob`` (outside any
+        transaction, so a long upload never holds the database's lock)."""
+        self._new_blobs.append(blob_id)
+        self._con.execute("INSERT INTO blobs VALUES (?, ?)", (blob_id, size))
+
     def drop_blob(self, blob_id: str) -> None:
         """Forget a payload; its file goes once the transaction has committed."""
         self._con.execute("DELETE FROM blobs WHERE id=?", (blob_id,))
@@ -292,13 +298,17 @@ class BlobFiles:
         os.makedirs(os.path.dirname(final), exist_ok=True)
         tmp = final + ".tmp"
         size = 0
-        with open(tmp, "wb") as f:
-            for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
-                f.write(chunk)
-                size += len(chunk)
-            if self.fsync:
-                f.flush()
-                os.fsync(f.fileno())
+        try:
+            with open(tmp, "wb") as f:
+                for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                    f.write(chunk)
+                    size += len(chunk)
+                if self.fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
+        except BaseException:  # the source failed (a bad upload): leave nothing behind
+            os.unlink(tmp)
+            raise
         os.replace(tmp, final)
         if self.fsync:
             _fsync_dir(os.path.dirname(final))
@@ -413,6 +423,14 @@ class ServiceDB:
             else:
                 con.execute(f"RELEASE {name}")
                 self._depth -= 1
+
+    def write_blob(self, data: bytes | Iterable[bytes]) -> tuple[str, int]:
+        """Write a payload file outside any transaction; until a ``Tx.adopt_blob``
+        commits, it is an orphan (removed at the next open, or by `discard_blob`)."""
+        return self.blobs.write(data)
+
+    def discard_blob(self, blob_id: str) -> None:
+        self.blobs.unlink(blob_id)
 
     def _unlink(self, blob_ids: Sequence[str]) -> None:
         for blob_id in blob_ids:

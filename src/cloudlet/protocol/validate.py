@@ -723,7 +723,7 @@ class _Compiler:
                 n = len(v)
             elif isinstance(v, str):  # botocore accepts text for blobs; it is sent as UTF-8
                 n = len(v.encode("utf-8"))
-            elif hasattr(v, "read"):  # a streaming body: its length is the transport's business
+            elif hasattr(v, "read") or hasattr(v, "pieces"):  # a streaming body: its length is the transport's business
                 return None
             else:
                 return [_Err(_TYPE, v, name, "bytes")]

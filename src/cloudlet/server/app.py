@@ -1,15 +1,19 @@
 """The ASGI app: one port for every service and the admin API.
 
 Plain ASGI, no framework: the transport reads the request into a ``Request``, the
-gateway answers a ``Response``. Bodies are read whole for now (streaming arrives with S3).
+gateway answers a ``Response``. A body larger than ``SPOOL_AT`` (an S3 upload) is written
+to a temporary file as it arrives and handed on as a ``SpooledBody``, and a response with
+an ``OutStream`` is sent piece by piece, so a 5 GiB object never sits in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from typing import Any, Awaitable, Callable
 
-from cloudlet.protocol.http import Request, Response
+from cloudlet.protocol.http import Request, Response, SpooledBody
 from cloudlet.server import admin
 from cloudlet.server.config import Config
 from cloudlet.server.gateway import Gateway
@@ -19,7 +23,7 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-MAX_BODY = 5 * 1024 * 1024 * 1024 + 1024 * 1024  # S3's single-PUT limit plus framing
+SPOOL_AT = 8 * 1024 * 1024  # bodies above this go to a file (boto3's multipart part size)
 
 
 class App:
@@ -39,15 +43,22 @@ class App:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
         if len(headers) != len(raw):
             headers = _joined(raw)
-        body = await _read_body(receive)
         path = scope.get("raw_path")
         path = path.decode("latin-1").split("?", 1)[0] if path else scope["path"]
-        req = Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers, body)
-        if path.startswith(admin.PREFIX):
-            resp = await asyncio.to_thread(admin.handle, self.gateway, req)  # a clock jump waits for its jobs
+        req = Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers)
+        if _large(headers):
+            req.stream = await _spool(receive, self.gateway.spool_dir)
         else:
-            client = scope.get("client")
-            resp = await self.gateway.handle(req, client[0] if client else "127.0.0.1")
+            req.body = await _read_body(receive)
+        try:
+            if path.startswith(admin.PREFIX):
+                resp = await asyncio.to_thread(admin.handle, self.gateway, req)  # a clock jump waits for its jobs
+            else:
+                client = scope.get("client")
+                resp = await self.gateway.handle(req, client[0] if client else "127.0.0.1")
+        finally:
+            if req.stream is not None:
+                req.stream.close()
         await _send(send, resp)
 
 
@@ -59,6 +70,36 @@ def _joined(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
         val = v.decode("latin-1")
         headers[key] = headers[key] + "," + val if key in headers else val
     return headers
+
+
+def _large(headers: dict[str, str]) -> bool:
+    length = headers.get("content-length")
+    if length is None:
+        return "chunked" in headers.get("transfer-encoding", "")
+    try:
+        return int(length) > SPOOL_AT
+    except ValueError:
+        return False  # the protocol layer answers a malformed length
+
+
+async def _spool(receive: Receive, directory: str | None) -> SpooledBody:
+    """Write the body to a temporary file as it arrives (page cache: cheap on the loop)."""
+    fd, path = tempfile.mkstemp(prefix="body-", dir=directory)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb", buffering=0) as f:
+            while True:
+                message = await receive()
+                data = message.get("body", b"")
+                if data:
+                    f.write(data)
+                    size += len(data)
+                if not message.get("more_body"):
+                    break
+    except BaseException:
+        os.unlink(path)
+        raise
+    return SpooledBody(path, size)
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -88,10 +129,21 @@ async def _send(send: Send, resp: Response) -> None:
         if k == b"content-length":
             has_length = True
             break
+    stream = resp.stream
     if not has_length:
-        headers.append((b"content-length", str(len(resp.body)).encode()))
-    await send({"type": "http.response.start", "status": resp.status, "headers": headers})
-    await send({"type": "http.response.body", "body": resp.body})
+        length = stream.length if stream is not None else len(resp.body)
+        headers.append((b"content-length", str(length).encode()))
+    if stream is None:
+        await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+        await send({"type": "http.response.body", "body": resp.body})
+        return
+    try:
+        await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+        for piece in stream.pieces:
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    finally:
+        stream.close()
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -8,6 +8,7 @@ decide what goes in it.
 from __future__ import annotations
 
 import inspect
+import os
 from functools import lru_cache
 import logging
 import time
@@ -56,6 +57,7 @@ class Gateway:
         self.audit = audit or AuditLog()
         self.store = store or Store(None if config.ephemeral else config.data_dir, config.durability)
         self.started = time.time()
+        self.spool_dir = _spool_dir(None if config.ephemeral else config.data_dir)
         self.scheduler = Scheduler(self)  # its thread starts with the server (app.create_app)
 
     def db(self, service: str) -> ServiceDB:
@@ -74,6 +76,8 @@ class Gateway:
             return resp
         service = route.service
         protocol = route.protocol
+        if req.stream is not None and service not in STREAMING_SERVICES:
+            req = _materialized(req, route)
         enc = codec.encoder(service, protocol)
         op: OperationModel | None = None
         params: dict[str, Any] | None = None
@@ -114,6 +118,9 @@ class Gateway:
             resp = enc.encode_error(op, error, rid)
         if req.method == "HEAD":
             resp.body = b""
+            if resp.stream is not None:
+                resp.stream.close()
+                resp.stream = None
         if identity is None:
             identity = self.credentials.identity_for(scope.access_key if scope else None)
         self.record(
@@ -238,6 +245,34 @@ def _without_streams(shape: Any, values: dict[str, Any] | None, streaming: bool)
     if name and name in values:
         return {k: v for k, v in values.items() if k != name}
     return values
+
+
+#: Services whose operations take payloads too large to hold in memory (see app.SPOOL_AT)
+STREAMING_SERVICES = frozenset({"s3"})
+
+
+def _materialized(req: Request, route: routing.Route) -> Request:
+    """Other services read their (document) bodies whole, as before."""
+    body = req.stream.read_all() if req.stream is not None else req.body
+    if route.request is not req and route.request.stream is req.stream:
+        route.request.body, route.request.stream = body, None
+    req.body, req.stream = body, None
+    return req
+
+
+def _spool_dir(data_dir: str | None) -> str | None:
+    """Where large bodies are spooled: ``<data-dir>/tmp`` (emptied at start: what is left
+    there was never acknowledged), or the system's temp directory when ephemeral."""
+    if data_dir is None:
+        return None
+    path = os.path.join(data_dir, "tmp")
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        try:
+            os.unlink(os.path.join(path, name))
+        except OSError:
+            pass
+    return path
 
 
 def _unroutable(req: Request, rid: str) -> Response:

@@ -111,20 +111,26 @@ def _host_matcher(op: OperationModel) -> tuple[re.Pattern[str], list[tuple[str, 
 
 
 def raw_payload_reader(name: str, member: Shape) -> BodyReader:
-    """Blob and string payloads are the body itself (streaming ones too, read whole for now)."""
+    """Blob and string payloads are the body itself. A large streaming blob stays a
+    ``BodyStream`` (the handler reads it in pieces); the rest is read whole."""
     if member.type_name == "string":
 
         def read_text(req: Request, params: dict[str, Any]) -> None:
-            if req.body:
+            body = req.body_bytes()
+            if body:
                 try:
-                    params[name] = req.body.decode("utf-8")
+                    params[name] = body.decode("utf-8")
                 except UnicodeDecodeError:
                     raise Malformed("the body is not UTF-8 text").at(name) from None
 
         return read_text
 
+    streaming = bool(member.serialization.get("streaming"))
+
     def read_bytes(req: Request, params: dict[str, Any]) -> None:
-        if req.body:
+        if req.stream is not None:
+            params[name] = req.stream if streaming else req.stream.read_all()
+        elif req.body:
             params[name] = bytes(req.body)
 
     return read_bytes
@@ -160,7 +166,7 @@ class RestDecoder:
             structure = self._readers.reader(member)
 
             def read_payload(req: Request, params: dict[str, Any]) -> None:
-                body = req.body
+                body = req.body_bytes()
                 if body and not body.isspace():
                     try:
                         params[payload] = structure(parse(body))
@@ -174,7 +180,7 @@ class RestDecoder:
         read = self._readers.structure(members)
 
         def read_body(req: Request, params: dict[str, Any]) -> None:
-            body = req.body
+            body = req.body_bytes()
             if body and not body.isspace():
                 params.update(read(parse(body)))
 

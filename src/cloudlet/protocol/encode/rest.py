@@ -23,11 +23,11 @@ from cloudlet.protocol.encode.scalars import (
     json_text,
     text_timestamp,
 )
-from cloudlet.protocol.http import Response
+from cloudlet.protocol.http import HEADERS, STATUS, OutStream, Response
 from cloudlet.protocol.model import OperationModel, ServiceModel
 
 HeaderFn = Callable[[Any], str]
-BodyWriter = Callable[[dict[str, Any]], bytes]
+BodyWriter = Callable[[dict[str, Any]], "bytes | OutStream"]
 Compiled = Callable[[dict[str, Any], str], Response]
 RequestIds = Callable[[str], list[tuple[str, str]]]
 E = TypeVar("E")  # what an encoder compiles per error code
@@ -182,7 +182,10 @@ class RestEncoder(ABC, Generic[E]):
 
         def encode(output: dict[str, Any], request_id: str) -> Response:
             headers = [("x-amzn-RequestId", request_id)] if ids is None else ids(request_id)
-            status = layout.write_headers(output, headers) or status0
+            status = layout.write_headers(output, headers) or output.get(STATUS) or status0
+            extra = output.get(HEADERS)
+            if extra:
+                headers.extend(extra)
             if status in NO_BODY and not head:
                 if not layout.has_body(output):
                     return Response(status, headers, b"")
@@ -192,6 +195,8 @@ class RestEncoder(ABC, Generic[E]):
             body = b"" if head else body_fn(output)
             if body and ctype and (ct_member is None or output.get(ct_member) is None):
                 headers.append(("Content-Type", ctype))
+            if type(body) is not bytes and isinstance(body, OutStream):
+                return Response(status, headers, b"", body)
             return Response(status, headers, body)
 
         return encode

@@ -20,7 +20,7 @@ from cloudlet.protocol.encode.eventstream import EventStreamWriter
 from cloudlet.protocol.encode.rest import BodyWriter, RestEncoder, RestLayout, is_head
 from cloudlet.protocol.encode.scalars import as_bytes, header_text, xml_attr, xml_text
 from cloudlet.protocol.encode.xmlbody import MemberTable, XmlWriters, ns_attr, write_members
-from cloudlet.protocol.http import Response
+from cloudlet.protocol.http import OutStream, Response
 from cloudlet.protocol.model import OperationModel, ServiceModel
 
 XML = "application/xml"
@@ -63,6 +63,13 @@ S3_ROOTS = {
 }
 
 ErrorParts = tuple[RestLayout, MemberTable]  # layout, the body members' writers
+
+
+def _raw(value: Any) -> bytes | OutStream:
+    """A blob payload: bytes, or a large object's ``OutStream`` passed through to the transport."""
+    if value is None:
+        return b""
+    return value if isinstance(value, OutStream) else as_bytes(value)
 
 
 class RestXmlEncoder(RestEncoder[ErrorParts]):
@@ -109,7 +116,7 @@ class RestXmlEncoder(RestEncoder[ErrorParts]):
                 return (lambda output: events.encode(output.get(name) or ())), EVENT_STREAM_TYPE
             if pshape.type_name in ("blob", "string"):
                 ctype = "application/octet-stream" if pshape.type_name == "blob" else "text/plain"
-                return (lambda output: b"" if output.get(name) is None else as_bytes(output[name])), ctype
+                return (lambda output: _raw(output.get(name))), ctype
             tag = pshape.serialization.get("name") or name
             start = "<" + tag + (ns_attr(pshape.serialization.get("xmlNamespace")) or self._xmlns())
             write = self._xml.writer(pshape)
@@ -180,6 +187,12 @@ class RestXmlEncoder(RestEncoder[ErrorParts]):
         fields: list[str] = []
         if err.fields:
             write_members(table, err.fields, fields)
+            if self._s3:  # S3's errors carry elements its model does not list (BucketName, Key...)
+                fields.extend(
+                    f"<{k}>{xml_text(str(v))}</{k}>"
+                    for k, v in err.fields.items()
+                    if v is not None and k not in table and k not in _RESERVED
+                )
         code, message, rid = xml_text(err.code), xml_text(err.message), xml_text(request_id)
         if self._s3:
             body = (

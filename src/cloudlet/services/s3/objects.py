@@ -1,0 +1,378 @@
+"""Objects: put, get, head, delete (one and many), copy.
+
+A write hashes, seals and stores the body outside any transaction (a large one on a
+worker thread, so the event loop keeps serving), then commits the version in one short
+``tx()``: the answer is sent only after that commit. Side effects (notifications,
+replication) are queued by ``effects`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from typing import Any
+
+from cloudlet.core import checksums
+from cloudlet.core.context import Context
+from cloudlet.core.errors import ServiceError
+from cloudlet.protocol.http import STATUS, BodyStream
+from cloudlet.services.s3 import conditions, effects, encryption, errors, locking, names, payload, reads, storage, tags
+from cloudlet.services.s3.storage import Version
+
+Input = dict[str, Any]
+Output = dict[str, Any]
+
+STORAGE_CLASSES = frozenset({
+    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+    "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS", "FSX_ONTAP",
+})
+ARCHIVED = reads.ARCHIVED
+_HEADER_FIELDS = ("ContentEncoding", "ContentLanguage", "ContentDisposition", "CacheControl", "WebsiteRedirectLocation")
+MAX_SINGLE_PUT = 5 * 1024**3
+
+
+# put ------------------------------------------------------------------------------------
+def put_object(ctx: Context, req: Input) -> Any:
+    names.check_key(req["Key"])
+    if isinstance(req.get("Body"), BodyStream) and not ctx.internal:
+        return asyncio.to_thread(_put, ctx, req)  # hashing and sealing a large body off the loop
+    return _put(ctx, req)
+
+
+def _put(ctx: Context, req: Input) -> Output:
+    bucket, key = req["Bucket"], req["Key"]
+    body = req.get("Body")
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if isinstance(body, BodyStream) and body.size is not None and body.size > MAX_SINGLE_PUT:
+        raise ServiceError(
+            "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
+            fields={"ProposedSize": str(body.size), "MaxSizeAllowed": str(MAX_SINGLE_PUT)},
+        )
+    wanted = checksums.from_params(req)
+    sc = _storage_class(req)
+    tag_set = tags.parse_tagging(req.get("Tagging"))
+    with storage.tx(ctx) as t:
+        b = storage.get_bucket(t, bucket)
+        conditions.check_write(req, storage.current(t, bucket, key))
+        lock = locking.for_new_version(t, b, req)
+        data_key, sse = encryption.for_write(ctx, t, bucket, req)
+    db = ctx.gateway.db(storage.SERVICE)
+    algorithms = [wanted[0]] if wanted else ["CRC64NVME"]  # S3 computes CRC64NVME when none is asked
+    stored = payload.store(db, body, data_key, algorithms)
+    try:
+        cks = _verify(req, stored, wanted)
+        v: Version = {
+            "key": key,
+            "dm": False,
+            "mtime": storage.now(),
+            "size": stored.size,
+            "etag": f'"{stored.md5.hex()}"',
+            "data": stored.data,
+            "blob": stored.blob,
+            "ct": req.get("ContentType") or "binary/octet-stream",
+            "hdrs": _content_headers(req),
+            "meta": dict(req.get("Metadata") or {}),
+            "tags": tag_set,
+            "sc": sc,
+            "cks": cks,
+            "sse": sse,
+            "lock": lock,
+            "owner": ctx.account,
+            "acl": req.get("ACL"),
+        }
+        with storage.tx(ctx) as t:
+            b = storage.get_bucket(t, bucket)
+            conditions.check_write(req, storage.current(t, bucket, key))
+            locking.check_overwrite(t, b, key)
+            stored.adopt(t)
+            storage.add_version(t, b, v)
+            effects.object_created(ctx, t, b, v, "Put")
+            expiry = effects.expiration(t, b, v)
+    except BaseException:
+        stored.discard(db)
+        raise
+    out: Output = {"ETag": v["etag"], **encryption.output(v, req), **_checksum_out(cks, req, always=True), **expiry}
+    if b.get("versioning"):
+        out["VersionId"] = v["vid"]
+    return out
+
+
+def _verify(req: Input, stored: payload.Stored, wanted: tuple[str, str | None] | None) -> dict[str, Any]:
+    """Check Content-MD5 and the flexible checksum; the checksum record to keep."""
+    md5 = req.get("ContentMD5")
+    if md5:
+        checksums.check_content_md5(md5, stored.md5)
+    if wanted is None:
+        for name, value in stored.trailers.items():  # a trailer checksum the request did not name
+            if name.startswith("x-amz-checksum-"):
+                alg = checksums.parse_algorithm(name[len("x-amz-checksum-"):])
+                raise ServiceError("InvalidRequest", f"Unexpected trailer checksum {alg}", 400)
+        alg = "CRC64NVME"
+        return {"alg": alg, "value": checksums.b64(stored.digests[alg]), "type": checksums.FULL_OBJECT}
+    alg, value = wanted
+    if value is None:
+        value = stored.trailers.get(checksums.header_name(alg))
+        if value is None:
+            raise checksums.missing_value()
+    actual = checksums.b64(stored.digests[alg])
+    checksums.check(alg, value, actual)
+    return {"alg": alg, "value": actual, "type": checksums.FULL_OBJECT}
+
+
+def _checksum_out(cks: dict[str, Any] | None, req: Input, always: bool = False) -> Output:
+    if not cks or not (always or req.get("ChecksumMode") == "ENABLED"):
+        return {}
+    return checksums.output_params(cks)
+
+
+def _storage_class(req: Input) -> str:
+    sc = req.get("StorageClass") or "STANDARD"
+    if sc not in STORAGE_CLASSES:
+        raise ServiceError("InvalidStorageClass", "The storage class you specified is not valid", 400,
+                           fields={"StorageClassRequested": sc})
+    return sc
+
+
+def _content_headers(req: Input) -> dict[str, Any]:
+    hdrs = {k: req[k] for k in _HEADER_FIELDS if req.get(k) is not None}
+    if req.get("Expires") is not None:
+        exp = req["Expires"]
+        hdrs["Expires"] = exp.timestamp() if isinstance(exp, datetime) else exp
+    return hdrs
+
+
+# get / head -----------------------------------------------------------------------------
+def get_object(ctx: Context, req: Input) -> Output:
+    return _read(ctx, req, head=False)
+
+
+def head_object(ctx: Context, req: Input) -> Output:
+    return _read(ctx, req, head=True)
+
+
+def _read(ctx: Context, req: Input, head: bool) -> Output:
+    bucket, key = req["Bucket"], req["Key"]
+    with storage.tx(ctx) as t:
+        b = storage.get_bucket(t, bucket)
+        v = reads.find_target(t, b, key, req.get("VersionId"), "HEAD" if head else "GET")
+        conditions.check_read(req, v["etag"], v["mtime"])
+        if not head and v["sc"] in ARCHIVED and not (v.get("restore") or {}).get("done"):
+            raise ServiceError("InvalidObjectState", "The operation is not valid for the object's storage class", 403,
+                               fields={"StorageClass": v["sc"]})
+        data_key = encryption.for_read(ctx, t, v, req)
+        expiry = effects.expiration(t, b, v)
+    out = reads.object_headers(b, v, req)
+    out.update(expiry)
+    size = v["size"]
+    part = req.get("PartNumber")
+    rng = None
+    if part is not None:
+        rng = _part_range(v, part)
+        out["PartsCount"] = len(v["parts"]) if v.get("parts") else 1
+    elif req.get("Range"):
+        rng = conditions.parse_range(req["Range"], size)
+    if rng is not None:
+        start, end = rng
+        for k in [k for k in out if k.startswith("Checksum")]:
+            del out[k]  # a range has no stored checksum: S3 sends none
+        out["ContentRange"] = f"bytes {start}-{end}/{size}"
+        out[STATUS] = 206
+    else:
+        start, end = 0, size - 1
+    out["ContentLength"] = max(end - start + 1, 0)
+    if not head:
+        out["Body"] = payload.read(ctx.gateway.db(storage.SERVICE), v, data_key, start, end)
+    _response_overrides(req, out)
+    return out
+
+
+def _part_range(v: Version, part: int) -> tuple[int, int] | None:
+    parts = v.get("parts")
+    if not parts:
+        if part != 1:
+            raise errors.invalid_part_number(part, 1)
+        return None
+    if not 1 <= part <= len(parts):
+        raise errors.invalid_part_number(part, len(parts))
+    start = sum(parts[: part - 1])
+    return start, start + parts[part - 1] - 1
+
+
+_OVERRIDES = {
+    "ResponseCacheControl": "CacheControl",
+    "ResponseContentDisposition": "ContentDisposition",
+    "ResponseContentEncoding": "ContentEncoding",
+    "ResponseContentLanguage": "ContentLanguage",
+    "ResponseContentType": "ContentType",
+    "ResponseExpires": "Expires",
+}
+
+
+def _response_overrides(req: Input, out: Output) -> None:
+    for param, member in _OVERRIDES.items():
+        if req.get(param) is not None:
+            out[member] = req[param]
+
+
+# delete ---------------------------------------------------------------------------------
+def delete_object(ctx: Context, req: Input) -> Output:
+    bucket, key = req["Bucket"], req["Key"]
+    with storage.tx(ctx) as t:
+        b = storage.get_bucket(t, bucket)
+        if req.get("IfMatch") is not None:
+            cur = storage.current(t, bucket, key)
+            if cur is None:
+                raise errors.no_such_key(key)
+            if not conditions.etag_matches(req["IfMatch"], cur["etag"]):
+                raise errors.precondition_failed("If-Match")
+        return _delete_one(ctx, t, b, key, req.get("VersionId"), bool(req.get("BypassGovernanceRetention")))
+
+
+def _delete_one(ctx: Context, t: Any, b: dict[str, Any], key: str, version_id: str | None, bypass: bool) -> Output:
+    """Delete a key (a delete marker when versioned) or one version of it, for good."""
+    bucket = b["name"]
+    if version_id is not None:
+        reads.check_version_id(version_id)
+        v = storage.find_version(t, bucket, key, version_id)
+        if v is None:
+            return {"VersionId": version_id}  # deleting what is not there succeeds
+        if not v.get("dm"):
+            locking.check_delete(ctx, t, b, v, bypass)
+        storage.delete_version(t, bucket, v)
+        effects.object_removed(ctx, t, b, v, "Delete")
+        out: Output = {"VersionId": version_id}
+        if v.get("dm"):
+            out["DeleteMarker"] = True
+        return out
+    if not b.get("versioning"):
+        v = storage.find_version(t, bucket, key, storage.NULL)
+        if v is not None:
+            storage.delete_version(t, bucket, v)
+            effects.object_removed(ctx, t, b, v, "Delete")
+        return {}
+    marker: Version = {"key": key, "dm": True, "mtime": storage.now(), "size": 0, "etag": "", "sc": "STANDARD",
+                       "owner": ctx.account}
+    storage.add_version(t, b, marker)
+    effects.object_removed(ctx, t, b, marker, "DeleteMarkerCreated")
+    return {"DeleteMarker": True, "VersionId": marker["vid"]}
+
+
+def delete_objects(ctx: Context, req: Input) -> Output:
+    delete = req.get("Delete") or {}
+    items = delete.get("Objects") or []
+    if len(items) > 1000:
+        raise errors.malformed_xml()
+    quiet = bool(delete.get("Quiet"))
+    deleted, failed = [], []
+    bypass = bool(req.get("BypassGovernanceRetention"))
+    with storage.tx(ctx) as t:
+        b = storage.get_bucket(t, req["Bucket"])
+        for item in items:
+            key, vid = item["Key"], item.get("VersionId")
+            try:
+                with t.db.tx("", "") as inner:  # a savepoint: one failure leaves the others done
+                    out = _delete_one(ctx, inner, b, key, vid, bypass)
+            except ServiceError as err:
+                failed.append({"Key": key, **({"VersionId": vid} if vid else {}), "Code": err.code, "Message": err.message})
+                continue
+            if quiet:
+                continue
+            entry: dict[str, Any] = {"Key": key}
+            if vid:
+                entry["VersionId"] = vid
+            if out.get("DeleteMarker"):
+                entry["DeleteMarker"] = True
+                if vid is None:
+                    entry["DeleteMarkerVersionId"] = out["VersionId"]
+                else:
+                    entry["DeleteMarkerVersionId"] = vid
+            deleted.append(entry)
+    out: Output = {}
+    if deleted:
+        out["Deleted"] = deleted
+    if failed:
+        out["Errors"] = failed
+    return out
+
+
+# copy -----------------------------------------------------------------------------------
+def copy_object(ctx: Context, req: Input) -> Any:
+    names.check_key(req["Key"])
+    if not ctx.internal:
+        return asyncio.to_thread(_copy, ctx, req)
+    return _copy(ctx, req)
+
+
+def _copy(ctx: Context, req: Input) -> Output:
+    bucket, key = req["Bucket"], req["Key"]
+    db = ctx.gateway.db(storage.SERVICE)
+    with storage.tx(ctx) as t:
+        b = storage.get_bucket(t, bucket)
+        sb, src, src_key = reads.read_source(ctx, t, req)
+        if src["size"] > MAX_SINGLE_PUT:
+            raise errors.invalid_request("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
+        replace_meta = req.get("MetadataDirective") == "REPLACE"
+        replace_tags = req.get("TaggingDirective") == "REPLACE"
+        same = sb["name"] == bucket and src["key"] == key and (req.get("CopySourceVersionId") is None)
+        changes = (replace_meta or req.get("StorageClass") or req.get("WebsiteRedirectLocation")
+                   or req.get("ServerSideEncryption") or req.get("SSECustomerKey") or req.get("SSEKMSKeyId"))
+        if same and not changes and src["vid"] == (storage.current(t, bucket, key) or {}).get("vid"):
+            raise errors.invalid_request(
+                "This copy request is illegal because it is trying to copy an object to itself without changing the "
+                "object's metadata, storage class, website redirect location or encryption attributes."
+            )
+        conditions.check_write(req, storage.current(t, bucket, key))
+        lock = locking.for_new_version(t, b, req)
+        data_key, sse = encryption.for_write(ctx, t, bucket, req)
+    wanted = req.get("ChecksumAlgorithm") or (src.get("cks") or {}).get("alg") or "CRC64NVME"
+    stored = payload.store(db, _Pieces(payload.copy_source(db, src, src_key), src["size"]), data_key, [wanted])
+    try:
+        cks = {"alg": wanted, "value": checksums.b64(stored.digests[wanted]), "type": checksums.FULL_OBJECT}
+        etag = f'"{stored.md5.hex()}"'
+        if src.get("parts") and not req.get("ChecksumAlgorithm"):
+            etag = src["etag"]  # a copy keeps a multipart object's ETag
+        v: Version = {
+            "key": key, "dm": False, "mtime": storage.now(), "size": stored.size, "etag": etag,
+            "data": stored.data, "blob": stored.blob,
+            "ct": req.get("ContentType") or "binary/octet-stream" if replace_meta else src["ct"],
+            "hdrs": _content_headers(req) if replace_meta else dict(src.get("hdrs") or {}),
+            "meta": dict(req.get("Metadata") or {}) if replace_meta else dict(src.get("meta") or {}),
+            "tags": tags.parse_tagging(req.get("Tagging")) if replace_tags else dict(src.get("tags") or {}),
+            "sc": _storage_class(req) if req.get("StorageClass") else "STANDARD",
+            "cks": cks, "sse": sse, "lock": lock, "owner": ctx.account, "acl": req.get("ACL"),
+        }
+        if src.get("parts") and not req.get("ChecksumAlgorithm"):
+            v["parts"] = list(src["parts"])
+        with storage.tx(ctx) as t:
+            b = storage.get_bucket(t, bucket)
+            locking.check_overwrite(t, b, key)
+            stored.adopt(t)
+            storage.add_version(t, b, v)
+            effects.object_created(ctx, t, b, v, "Copy")
+            expiry = effects.expiration(t, b, v)
+    except BaseException:
+        stored.discard(db)
+        raise
+    result: Output = {"ETag": v["etag"], "LastModified": datetime.fromtimestamp(int(v["mtime"]), timezone.utc)}
+    result.update(checksums.output_params(cks))
+    out: Output = {"CopyObjectResult": result, **encryption.output(v, req)}
+    if sb.get("versioning"):
+        out["CopySourceVersionId"] = src["vid"]
+    if b.get("versioning"):
+        out["VersionId"] = v["vid"]
+    out.update(expiry)
+    return out
+
+
+class _Pieces(BodyStream):
+    """Plaintext pieces of a stored object, as a body to store again (copies)."""
+
+    def __init__(self, pieces: Any, size: int) -> None:
+        super().__init__()
+        self._pieces = pieces
+        self.size = size
+
+    def pieces(self, size: int = 0) -> Any:
+        return self._pieces
+
