@@ -34,6 +34,8 @@ def authenticate(
         if scope is None:
             scope = credential_scope(raw)
         key = scope.access_key if scope else _sigv2_key(raw)
+        if "xpires=" in raw.query:
+            sigv4.check_presigned_expiry(raw, clock.now(), sigv4.dialect_for(service, protocol))
         return credentials.identity_for(key), chunked.unwrap(routed)
     dialect = sigv4.dialect_for(service, protocol)
     signed = sigv4.parse(raw, dialect)

@@ -66,6 +66,10 @@ class Gateway:
         return self.store.db(service, getattr(pkg, "MIGRATIONS", ()) if pkg is not None else ())
 
     async def handle(self, req: Request, client_ip: str = "127.0.0.1") -> Response:
+        if req.method == "POST" and _is_form_upload(req):  # S3 browser upload: no model operation
+            from cloudlet.services.s3 import postobject
+
+            return await postobject.handle(self, req, client_ip)
         start = time.perf_counter()
         rid = new_request_id()
         scope = credential_scope(req)
@@ -245,6 +249,10 @@ def _without_streams(shape: Any, values: dict[str, Any] | None, streaming: bool)
     if name and name in values:
         return {k: v for k, v in values.items() if k != name}
     return values
+
+
+def _is_form_upload(req: Request) -> bool:
+    return req.headers.get("content-type", "")[:19].lower() == "multipart/form-data"
 
 
 #: Services whose operations take payloads too large to hold in memory (see app.SPOOL_AT)
