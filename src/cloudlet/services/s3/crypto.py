@@ -15,7 +15,7 @@ than one read batch, so 5 GiB objects stream in flat memory. The header lives in
 blob, so the object's record only needs the plaintext size and the wrapped data key.
 
 Keys: each object (or multipart upload) gets a random 256-bit data key, stored wrapped
-(AES key wrap, RFC 3394) under either the account's master key (SSE-S3; a record in the S3
+(AES-256-GCM with a random nonce) under either the account's master key (SSE-S3; a record in the S3
 database, kind ``mk``) or the customer's key (SSE-C; the server keeps only the wrapped
 data key and a salted HMAC of the customer key, as S3 documents, never the key itself).
 One data key may seal several streams (the parts of an upload): each stream draws its own
@@ -39,7 +39,6 @@ from typing import Any, BinaryIO, Iterable, Iterator, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
@@ -245,19 +244,27 @@ def _open(f: Any, aead: AESGCM, plain_size: int, start: int, end: int, batch: in
 # --- data keys and master keys ------------------------------------------------------------
 
 
+_WRAP_AAD = b"cloudlet-s3-data-key"
+
+
 def new_data_key(master: bytes) -> tuple[bytes, bytes]:
-    """A fresh random data key and the same key wrapped under `master`."""
+    """A fresh random data key and the same key wrapped under `master`: AES-256-GCM with
+    a random nonce (``nonce || ciphertext || tag``, 60 bytes). GCM rather than RFC 3394
+    key wrap because cryptography's key wrap runs its rounds in Python (~35 µs a call,
+    on every small PUT and GET), while one GCM call is ~2 µs."""
     _check_key(master, "wrapping key")
-    key = AESGCM.generate_key(bit_length=256)
-    return key, aes_key_wrap(master, key)
+    key = os.urandom(KEY_SIZE)
+    nonce = os.urandom(12)
+    return key, nonce + AESGCM(master).encrypt(nonce, key, _WRAP_AAD)
 
 
 def unwrap(master: bytes, wrapped: bytes) -> bytes:
     """The data key inside `wrapped`; IntegrityError if `master` did not wrap it."""
     _check_key(master, "wrapping key")
+    wrapped = bytes(wrapped)
     try:
-        key = aes_key_unwrap(master, bytes(wrapped))
-    except (InvalidUnwrap, ValueError):
+        key = AESGCM(master).decrypt(wrapped[:12], wrapped[12:], _WRAP_AAD)
+    except (InvalidTag, ValueError):
         raise IntegrityError("the wrapped data key does not open under this key") from None
     _check_key(key)
     return key

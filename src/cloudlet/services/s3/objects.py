@@ -52,17 +52,11 @@ def _put(ctx: Context, req: Input) -> Output:
     wanted = checksums.from_params(req)
     sc = _storage_class(req)
     tag_set = tags.parse_tagging(req.get("Tagging"))
-    with storage.tx(ctx) as t:
-        b = storage.get_bucket(t, bucket)
-        conditions.check_write(req, storage.current(t, bucket, key))
-        lock = locking.for_new_version(t, b, req)
-        data_key, sse = encryption.for_write(ctx, t, bucket, req)
     db = ctx.gateway.db(storage.SERVICE)
     algorithms = [wanted[0]] if wanted else ["CRC64NVME"]  # S3 computes CRC64NVME when none is asked
-    stored = payload.store(db, body, data_key, algorithms)
-    try:
-        cks = _verify(req, stored, wanted)
-        v: Version = {
+
+    def version(stored: payload.Stored, sse: dict[str, Any], lock: Any) -> Version:
+        return {
             "key": key,
             "dm": False,
             "mtime": storage.now(),
@@ -75,24 +69,50 @@ def _put(ctx: Context, req: Input) -> Output:
             "meta": dict(req.get("Metadata") or {}),
             "tags": tag_set,
             "sc": sc,
-            "cks": cks,
+            "cks": _verify(req, stored, wanted),
             "sse": sse,
             "lock": lock,
             "owner": ctx.account,
             "acl": req.get("ACL"),
         }
+
+    if payload.is_inline(body):  # small: sealed in memory, so one short transaction does it all
         with storage.tx(ctx) as t:
             b = storage.get_bucket(t, bucket)
             conditions.check_write(req, storage.current(t, bucket, key))
-            locking.check_overwrite(t, b, key)
+            lock = locking.for_new_version(t, b, req)
+            data_key, sse = encryption.for_write(ctx, t, bucket, req)
+            v = version(payload.store(db, body, data_key, algorithms), sse, lock)
+            expiry = _commit(ctx, t, b, v)
+        return _put_output(b, v, req, expiry)
+    with storage.tx(ctx) as t:  # large: settle the key first, write the file with no lock held
+        b = storage.get_bucket(t, bucket)
+        conditions.check_write(req, storage.current(t, bucket, key))
+        lock = locking.for_new_version(t, b, req)
+        data_key, sse = encryption.for_write(ctx, t, bucket, req)
+    stored = payload.store(db, body, data_key, algorithms)
+    try:
+        v = version(stored, sse, lock)
+        with storage.tx(ctx) as t:
+            b = storage.get_bucket(t, bucket)
+            conditions.check_write(req, storage.current(t, bucket, key))
             stored.adopt(t)
-            storage.add_version(t, b, v)
-            effects.object_created(ctx, t, b, v, "Put")
-            expiry = effects.expiration(t, b, v)
+            expiry = _commit(ctx, t, b, v)
     except BaseException:
         stored.discard(db)
         raise
-    out: Output = {"ETag": v["etag"], **encryption.output(v, req), **_checksum_out(cks, req, always=True), **expiry}
+    return _put_output(b, v, req, expiry)
+
+
+def _commit(ctx: Context, t: Any, b: dict[str, Any], v: Version) -> Output:
+    locking.check_overwrite(t, b, v["key"])
+    storage.add_version(t, b, v)
+    effects.object_created(ctx, t, b, v, "Put")
+    return effects.expiration(t, b, v)
+
+
+def _put_output(b: dict[str, Any], v: Version, req: Input, expiry: Output) -> Output:
+    out: Output = {"ETag": v["etag"], **encryption.output(v, req), **_checksum_out(v["cks"], req, always=True), **expiry}
     if b.get("versioning"):
         out["VersionId"] = v["vid"]
     return out

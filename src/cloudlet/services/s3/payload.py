@@ -47,6 +47,11 @@ class Stored:
             self.blob = None
 
 
+def is_inline(source: Source | None) -> bool:
+    """Whether a body is small enough to be kept inside its version record."""
+    return source is None or (isinstance(source, (bytes, bytearray)) and len(source) <= INLINE_MAX)
+
+
 def source_pieces(source: Source | None) -> Iterable[bytes]:
     if source is None:
         return ()
@@ -75,8 +80,7 @@ def store(db: ServiceDB, source: Source | None, data_key: bytes | None, algorith
         if sealer is not None:
             yield sealer.finish()
 
-    small = source is None or (isinstance(source, (bytes, bytearray)) and len(source) <= INLINE_MAX)
-    if small:
+    if is_inline(source):
         data = b"".join(sealed())
         result = Stored(size, md5.digest(), data=data)
     else:
