@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from tests.cloud import Cloud
+
 
 def _post(url: str, fields: dict[str, str], content: bytes, filename: str = "hello.txt") -> tuple[int, dict, bytes]:
     boundary = uuid.uuid4().hex
@@ -26,6 +28,15 @@ def _post(url: str, fields: dict[str, str], content: bytes, filename: str = "hel
             return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers), err.read()
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    """Its own server: the shared one's clock runs ahead of the wall clock boto3 signs
+    policies with (other tests move it forward), and a policy must not start expired."""
+    c = Cloud()
+    yield c
+    c.stop()
 
 
 @pytest.fixture

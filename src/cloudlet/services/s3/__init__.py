@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-MODULES = ["buckets", "objects", "listing"]
+MODULES = ["buckets", "objects", "listing", "lifecycleops", "multipart", "lockops", "restore", "attributes", "replicationops",
+           "bucketconfig", "idconfigs", "policies", "acls", "tagging", "notifications"]
 
 
 def register_jobs(scheduler: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from cloudlet.core.errors import ServiceError
@@ -49,9 +49,17 @@ def check_read(params: dict[str, Any], etag: str, mtime: float, prefix: str = "I
     copy = prefix != "If"
     if none_match is not None:
         if etag_matches(none_match, etag):
-            raise errors.precondition_failed("If-None-Match") if copy else errors.not_modified()
+            raise errors.precondition_failed("If-None-Match") if copy else _not_modified(etag, last)
     elif modified is not None and last <= modified:
-        raise errors.precondition_failed("If-Modified-Since") if copy else errors.not_modified()
+        raise errors.precondition_failed("If-Modified-Since") if copy else _not_modified(etag, last)
+
+
+def _not_modified(etag: str, last: int) -> ServiceError:
+    """A 304 still names the version it stands for (RFC 7232 4.1): caches revalidate with it."""
+    err = errors.not_modified()
+    when = datetime.fromtimestamp(last, timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    err.headers.update({"ETag": etag, "Last-Modified": when})
+    return err
 
 
 def check_write(params: dict[str, Any], current: dict[str, Any] | None) -> None:

@@ -28,9 +28,14 @@ _CREATED = {"Put": "Put", "Copy": "Copy", "Post": "Post", "CompleteMultipartUplo
 
 def register(scheduler: Scheduler) -> None:
     scheduler.register(DELIVER, _deliver)
-    from cloudlet.services.s3 import replication
+    from cloudlet.services.s3 import lifecyclejob, replication
 
     replication.register(scheduler)
+    lifecyclejob.register(scheduler)
+    from cloudlet.services.s3.restore import JOBS as restore_jobs
+
+    for name, fn in restore_jobs.items():
+        scheduler.register(name, fn)
 
 
 def object_created(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], how: str) -> None:

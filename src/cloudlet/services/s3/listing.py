@@ -1,25 +1,18 @@
-"""Listings: ListObjects (v1), ListObjectsV2 and ListObjectVersions.
-
-Keys come from ordered range scans of the store (UTF-8 byte order, S3's), read in
-batches; a delimiter rolls keys into common prefixes and the scan jumps past each one,
-so a listing of a few folders in a bucket of millions of keys reads a few records.
-"""
+"""Listings: ListObjects (v1), ListObjectsV2 and ListObjectVersions, over ``scan.walk``."""
 
 from __future__ import annotations
 
 import base64
 from datetime import datetime, timezone
-from typing import Any, Iterator
-from urllib.parse import quote
+from typing import Any
 
 from cloudlet.core.context import Context
 from cloudlet.core.store import Tx
-from cloudlet.services.s3 import errors, storage
+from cloudlet.services.s3 import errors, scan, storage
 
 Input = dict[str, Any]
 Output = dict[str, Any]
 
-_AFTER_ALL = "\U0010ffff"  # sorts after any character a key can hold
 
 
 def _max_keys(req: Input) -> int:
@@ -29,43 +22,6 @@ def _max_keys(req: Input) -> int:
     if n < 0:
         raise errors.invalid_argument("Provided max-keys not an integer or within integer range", "max-keys", str(n))
     return min(n, 1000)
-
-
-def _encoder(req: Input):  # -> Callable[[str], str]
-    kind = req.get("EncodingType")
-    if kind is None:
-        return lambda s: s
-    if kind != "url":
-        raise errors.invalid_argument("Invalid Encoding Method specified in Request", "encoding-type", kind)
-    return lambda s: quote(s, safe="/")
-
-
-def _walk(t: Tx, kind: str, bucket: str, prefix: str, delimiter: str | None, after: str | None) -> Iterator[tuple[str, Any]]:
-    """("key", record) and ("prefix", common prefix) entries in listing order, starting
-    after the record key `after`."""
-    base = f"{bucket}/"
-    start = base + prefix
-    last = after
-    while True:
-        recs = t.scan(kind, start, after=last, limit=500)
-        if not recs:
-            return
-        jumped = False
-        for rec in recs:
-            v = rec.value
-            key = v["key"]
-            if delimiter:
-                i = key.find(delimiter, len(prefix))
-                if i >= 0:
-                    cp = key[: i + len(delimiter)]
-                    yield "prefix", cp
-                    last = base + cp + _AFTER_ALL  # skip every key under it
-                    jumped = True
-                    break
-            yield "key", rec
-            last = rec.key
-        if not jumped and len(recs) < 500:
-            return
 
 
 def _owner(v: dict[str, Any]) -> dict[str, str]:
@@ -103,7 +59,7 @@ def _page(t: Tx, bucket: str, prefix: str, delimiter: str | None, after: str | N
     truncated = False
     if limit == 0:
         return contents, prefixes, None, False
-    for kind, item in _walk(t, "o", bucket, prefix, delimiter, after):
+    for kind, item in scan.walk(t, "o", bucket, prefix, delimiter, after):
         if len(contents) + len(prefixes) == limit:
             truncated = True
             break
@@ -120,7 +76,7 @@ def _after_marker(bucket: str, marker: str | None, delimiter: str | None) -> str
     if not marker:
         return None
     if delimiter and marker.endswith(delimiter):
-        return f"{bucket}/{marker}{_AFTER_ALL}"  # a common prefix: skip everything under it
+        return f"{bucket}/{marker}{scan.AFTER_ALL}"  # a common prefix: skip everything under it
     return f"{bucket}/{marker}"
 
 
@@ -129,7 +85,7 @@ def list_objects_v2(ctx: Context, req: Input) -> Output:
     prefix = req.get("Prefix") or ""
     delimiter = req.get("Delimiter") or None
     limit = _max_keys(req)
-    enc = _encoder(req)
+    enc = scan.encoder(req)
     token = req.get("ContinuationToken")
     start_after = req.get("StartAfter")
     if token is not None:
@@ -177,7 +133,7 @@ def list_objects(ctx: Context, req: Input) -> Output:
     prefix = req.get("Prefix") or ""
     delimiter = req.get("Delimiter") or None
     limit = _max_keys(req)
-    enc = _encoder(req)
+    enc = scan.encoder(req)
     marker = req.get("Marker") or None
     with storage.tx(ctx) as t:
         storage.get_bucket(t, bucket)
@@ -209,7 +165,7 @@ def list_object_versions(ctx: Context, req: Input) -> Output:
     prefix = req.get("Prefix") or ""
     delimiter = req.get("Delimiter") or None
     limit = _max_keys(req)
-    enc = _encoder(req)
+    enc = scan.encoder(req)
     key_marker = req.get("KeyMarker") or None
     vid_marker = req.get("VersionIdMarker") or None
     if vid_marker and not key_marker:
@@ -224,7 +180,7 @@ def list_object_versions(ctx: Context, req: Input) -> Output:
         storage.get_bucket(t, bucket)
         after = _version_start(t, bucket, key_marker, vid_marker, delimiter)
         current_key = None
-        for kind, item in _walk(t, "v", bucket, prefix, delimiter, after):
+        for kind, item in scan.walk(t, "v", bucket, prefix, delimiter, after):
             if len(versions) + len(markers) + len(prefixes) == limit:
                 truncated = True
                 break
@@ -285,10 +241,10 @@ def _version_start(t: Tx, bucket: str, key_marker: str | None, vid_marker: str |
     if not key_marker:
         return None
     if delimiter and key_marker.endswith(delimiter):
-        return f"{bucket}/{key_marker}{_AFTER_ALL}"
+        return f"{bucket}/{key_marker}{scan.AFTER_ALL}"
     if vid_marker:
         v = storage.find_version(t, bucket, key_marker, vid_marker)
         if v is None:
             raise errors.invalid_argument("Invalid version id specified", "version-id-marker", vid_marker)
         return storage.version_key(bucket, key_marker, v["seq"])
-    return f"{bucket}/{key_marker}\0{_AFTER_ALL}"  # after every version of the marker key
+    return f"{bucket}/{key_marker}\0{scan.AFTER_ALL}"  # after every version of the marker key

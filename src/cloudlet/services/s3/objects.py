@@ -16,18 +16,13 @@ from cloudlet.core import checksums
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.protocol.http import STATUS, BodyStream
-from cloudlet.services.s3 import conditions, effects, encryption, errors, locking, names, payload, reads, storage, tags
+from cloudlet.services.s3 import conditions, effects, encryption, errors, locking, names, payload, reads, storage, tags, writes
 from cloudlet.services.s3.storage import Version
 
 Input = dict[str, Any]
 Output = dict[str, Any]
 
-STORAGE_CLASSES = frozenset({
-    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
-    "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS", "FSX_ONTAP",
-})
 ARCHIVED = reads.ARCHIVED
-_HEADER_FIELDS = ("ContentEncoding", "ContentLanguage", "ContentDisposition", "CacheControl", "WebsiteRedirectLocation")
 MAX_SINGLE_PUT = 5 * 1024**3
 
 
@@ -50,7 +45,7 @@ def _put(ctx: Context, req: Input) -> Output:
             fields={"ProposedSize": str(body.size), "MaxSizeAllowed": str(MAX_SINGLE_PUT)},
         )
     wanted = checksums.from_params(req)
-    sc = _storage_class(req)
+    sc = writes.storage_class(req)
     tag_set = tags.parse_tagging(req.get("Tagging"))
     db = ctx.gateway.db(storage.SERVICE)
     algorithms = [wanted[0]] if wanted else ["CRC64NVME"]  # S3 computes CRC64NVME when none is asked
@@ -65,11 +60,11 @@ def _put(ctx: Context, req: Input) -> Output:
             "data": stored.data,
             "blob": stored.blob,
             "ct": req.get("ContentType") or "binary/octet-stream",
-            "hdrs": _content_headers(req),
+            "hdrs": writes.content_headers(req),
             "meta": dict(req.get("Metadata") or {}),
             "tags": tag_set,
             "sc": sc,
-            "cks": _verify(req, stored, wanted),
+            "cks": writes.verify(req, stored, wanted),
             "sse": sse,
             "lock": lock,
             "owner": ctx.account,
@@ -80,7 +75,7 @@ def _put(ctx: Context, req: Input) -> Output:
         with storage.tx(ctx) as t:
             b = storage.get_bucket(t, bucket)
             conditions.check_write(req, storage.current(t, bucket, key))
-            lock = locking.for_new_version(t, b, req)
+            lock = locking.for_new_version(t, b, req, upload=not ctx.internal)
             data_key, sse = encryption.for_write(ctx, t, bucket, req)
             v = version(payload.store(db, body, data_key, algorithms), sse, lock)
             expiry = _commit(ctx, t, b, v)
@@ -88,7 +83,7 @@ def _put(ctx: Context, req: Input) -> Output:
     with storage.tx(ctx) as t:  # large: settle the key first, write the file with no lock held
         b = storage.get_bucket(t, bucket)
         conditions.check_write(req, storage.current(t, bucket, key))
-        lock = locking.for_new_version(t, b, req)
+        lock = locking.for_new_version(t, b, req, upload=not ctx.internal)
         data_key, sse = encryption.for_write(ctx, t, bucket, req)
     stored = payload.store(db, body, data_key, algorithms)
     try:
@@ -118,51 +113,12 @@ def _put_output(b: dict[str, Any], v: Version, req: Input, expiry: Output) -> Ou
     return out
 
 
-def _verify(req: Input, stored: payload.Stored, wanted: tuple[str, str | None] | None) -> dict[str, Any]:
-    """Check Content-MD5 and the flexible checksum; the checksum record to keep."""
-    md5 = req.get("ContentMD5")
-    if md5:
-        checksums.check_content_md5(md5, stored.md5)
-    if wanted is None:
-        for name, value in stored.trailers.items():  # a trailer checksum the request did not name
-            if name.startswith("x-amz-checksum-"):
-                alg = checksums.parse_algorithm(name[len("x-amz-checksum-"):])
-                raise ServiceError("InvalidRequest", f"Unexpected trailer checksum {alg}", 400)
-        alg = "CRC64NVME"
-        return {"alg": alg, "value": checksums.b64(stored.digests[alg]), "type": checksums.FULL_OBJECT}
-    alg, value = wanted
-    if value is None:
-        value = stored.trailers.get(checksums.header_name(alg))
-        if value is None:
-            raise checksums.missing_value()
-    actual = checksums.b64(stored.digests[alg])
-    checksums.check(alg, value, actual)
-    return {"alg": alg, "value": actual, "type": checksums.FULL_OBJECT}
-
-
 def _checksum_out(cks: dict[str, Any] | None, req: Input, always: bool = False) -> Output:
     if not cks or not (always or req.get("ChecksumMode") == "ENABLED"):
         return {}
     return checksums.output_params(cks)
 
 
-def _storage_class(req: Input) -> str:
-    sc = req.get("StorageClass") or "STANDARD"
-    if sc not in STORAGE_CLASSES:
-        raise ServiceError("InvalidStorageClass", "The storage class you specified is not valid", 400,
-                           fields={"StorageClassRequested": sc})
-    return sc
-
-
-def _content_headers(req: Input) -> dict[str, Any]:
-    hdrs = {k: req[k] for k in _HEADER_FIELDS if req.get(k) is not None}
-    if req.get("Expires") is not None:
-        exp = req["Expires"]
-        hdrs["Expires"] = exp.timestamp() if isinstance(exp, datetime) else exp
-    return hdrs
-
-
-# get / head -----------------------------------------------------------------------------
 def get_object(ctx: Context, req: Input) -> Output:
     return _read(ctx, req, head=False)
 
@@ -181,7 +137,8 @@ def _read(ctx: Context, req: Input, head: bool) -> Output:
             raise ServiceError("InvalidObjectState", "The operation is not valid for the object's storage class", 403,
                                fields={"StorageClass": v["sc"]})
         data_key = encryption.for_read(ctx, t, v, req)
-        expiry = effects.expiration(t, b, v)
+        # the header tells when the current object expires: none for a version asked by id
+        expiry = effects.expiration(t, b, v) if req.get("VersionId") is None else {}
     out = reads.object_headers(b, v, req)
     out.update(expiry)
     size = v["size"]
@@ -246,7 +203,7 @@ def delete_object(ctx: Context, req: Input) -> Output:
                 raise errors.no_such_key(key)
             if not conditions.etag_matches(req["IfMatch"], cur["etag"]):
                 raise errors.precondition_failed("If-Match")
-        return _delete_one(ctx, t, b, key, req.get("VersionId"), bool(req.get("BypassGovernanceRetention")))
+        return _delete_one(ctx, t, b, key, req.get("VersionId"), locking.check_bypass_header(b, req))
 
 
 def _delete_one(ctx: Context, t: Any, b: dict[str, Any], key: str, version_id: str | None, bypass: bool) -> Output:
@@ -285,9 +242,9 @@ def delete_objects(ctx: Context, req: Input) -> Output:
         raise errors.malformed_xml()
     quiet = bool(delete.get("Quiet"))
     deleted, failed = [], []
-    bypass = bool(req.get("BypassGovernanceRetention"))
     with storage.tx(ctx) as t:
         b = storage.get_bucket(t, req["Bucket"])
+        bypass = locking.check_bypass_header(b, req)
         for item in items:
             key, vid = item["Key"], item.get("VersionId")
             try:
@@ -346,7 +303,7 @@ def _copy(ctx: Context, req: Input) -> Output:
         lock = locking.for_new_version(t, b, req)
         data_key, sse = encryption.for_write(ctx, t, bucket, req)
     wanted = req.get("ChecksumAlgorithm") or (src.get("cks") or {}).get("alg") or "CRC64NVME"
-    stored = payload.store(db, _Pieces(payload.copy_source(db, src, src_key), src["size"]), data_key, [wanted])
+    stored = payload.store(db, payload.Plain(payload.copy_source(db, src, src_key), src["size"]), data_key, [wanted])
     try:
         cks = {"alg": wanted, "value": checksums.b64(stored.digests[wanted]), "type": checksums.FULL_OBJECT}
         etag = f'"{stored.md5.hex()}"'
@@ -356,10 +313,10 @@ def _copy(ctx: Context, req: Input) -> Output:
             "key": key, "dm": False, "mtime": storage.now(), "size": stored.size, "etag": etag,
             "data": stored.data, "blob": stored.blob,
             "ct": req.get("ContentType") or "binary/octet-stream" if replace_meta else src["ct"],
-            "hdrs": _content_headers(req) if replace_meta else dict(src.get("hdrs") or {}),
+            "hdrs": writes.content_headers(req) if replace_meta else dict(src.get("hdrs") or {}),
             "meta": dict(req.get("Metadata") or {}) if replace_meta else dict(src.get("meta") or {}),
             "tags": tags.parse_tagging(req.get("Tagging")) if replace_tags else dict(src.get("tags") or {}),
-            "sc": _storage_class(req) if req.get("StorageClass") else "STANDARD",
+            "sc": writes.storage_class(req) if req.get("StorageClass") else "STANDARD",
             "cks": cks, "sse": sse, "lock": lock, "owner": ctx.account, "acl": req.get("ACL"),
         }
         if src.get("parts") and not req.get("ChecksumAlgorithm"):
@@ -383,16 +340,3 @@ def _copy(ctx: Context, req: Input) -> Output:
         out["VersionId"] = v["vid"]
     out.update(expiry)
     return out
-
-
-class _Pieces(BodyStream):
-    """Plaintext pieces of a stored object, as a body to store again (copies)."""
-
-    def __init__(self, pieces: Any, size: int) -> None:
-        super().__init__()
-        self._pieces = pieces
-        self.size = size
-
-    def pieces(self, size: int = 0) -> Any:
-        return self._pieces
-

@@ -6,6 +6,10 @@ MD5'd (the ETag), checksummed when asked, sealed (``crypto``) and written to a b
 outside any transaction, which the caller then adopts in its ``tx()``. Bodies up to
 ``INLINE_MAX`` are kept sealed inside the version record instead: a file per 1 KiB
 object would cost more than the object. Reads decrypt only the segments a range covers.
+
+A completed multipart upload is not copied into one body: its version lists the parts'
+blobs in order (``chunks``: ``[{"blob", "size"}]``), each its own sealed stream under the
+upload's one data key, and a read walks the chunks its range covers.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator
 
 from cloudlet.core import checksums
 from cloudlet.core.store import ServiceDB, Tx
@@ -47,6 +51,18 @@ class Stored:
             self.blob = None
 
 
+class Plain(BodyStream):
+    """A stored version's plaintext pieces, as a body to seal again (copies, replicas)."""
+
+    def __init__(self, pieces: Iterator[bytes], size: int) -> None:
+        super().__init__()
+        self._pieces = pieces
+        self.size = size
+
+    def pieces(self, size: int = PIECE) -> Iterator[bytes]:
+        return self._pieces
+
+
 def is_inline(source: Source | None) -> bool:
     """Whether a body is small enough to be kept inside its version record."""
     return source is None or (isinstance(source, (bytes, bytearray)) and len(source) <= INLINE_MAX)
@@ -60,8 +76,10 @@ def source_pieces(source: Source | None) -> Iterable[bytes]:
     return source.pieces(PIECE)
 
 
-def store(db: ServiceDB, source: Source | None, data_key: bytes | None, algorithms: Iterable[str] = ()) -> Stored:
-    """Hash, seal and write a body; small ones come back inline (``data``)."""
+def store(db: ServiceDB, source: Source | None, data_key: bytes | None, algorithms: Iterable[str] = (),
+          *, inline: bool = True) -> Stored:
+    """Hash, seal and write a body; small ones come back inline (``data``) unless `inline`
+    is False (multipart parts: a completed upload references every part's blob)."""
     md5 = hashlib.md5()
     hashers = {alg: checksums.Hasher(alg) for alg in algorithms}
     sealer = crypto.Sealer(data_key) if data_key is not None else None
@@ -80,7 +98,7 @@ def store(db: ServiceDB, source: Source | None, data_key: bytes | None, algorith
         if sealer is not None:
             yield sealer.finish()
 
-    if is_inline(source):
+    if inline and is_inline(source):
         data = b"".join(sealed())
         result = Stored(size, md5.digest(), data=data)
     else:
@@ -102,8 +120,26 @@ def copy_source(db: ServiceDB, v: dict[str, Any], data_key: bytes | None, start:
     return _plain(db, v, data_key, start, end)
 
 
-def _plain(db: ServiceDB, v: dict[str, Any], data_key: bytes | None, start: int, end: int) -> Iterator[bytes]:
-    f = _open(db, v)
+def _plain(db: ServiceDB, v: dict[str, Any], data_key: bytes | None, start: int, end: int) -> Generator[bytes, None, None]:
+    chunks = v.get("chunks")
+    if not chunks:
+        yield from _plain_stream(lambda: _open(db, v), v["size"], data_key, start, end)
+        return
+    base = 0
+    for chunk in chunks:  # a multipart object: each part is its own sealed stream
+        size = chunk["size"]
+        lo, hi = max(start, base), min(end, base + size - 1)
+        if lo <= hi:
+            opener = lambda blob=chunk["blob"]: db.blobs.open(blob)  # noqa: E731
+            yield from _plain_stream(opener, size, data_key, lo - base, hi - base)
+        base += size
+        if base > end:
+            return
+
+
+def _plain_stream(opener: Callable[[], Any], size: int, data_key: bytes | None, start: int, end: int
+                  ) -> Iterator[bytes]:
+    f = opener()
     try:
         if data_key is None:
             f.seek(start)
@@ -115,7 +151,7 @@ def _plain(db: ServiceDB, v: dict[str, Any], data_key: bytes | None, start: int,
                 left -= len(piece)
                 yield piece
         else:
-            yield from crypto.open_range(f, data_key, v["size"], start, end)
+            yield from crypto.open_range(f, data_key, size, start, end)
     finally:
         f.close()
 
@@ -141,8 +177,11 @@ def read(db: ServiceDB, v: dict[str, Any], data_key: bytes | None, start: int, e
 
 
 def _plain_empty(db: ServiceDB, v: dict[str, Any], data_key: bytes) -> Iterator[bytes]:
-    f = _open(db, v)
-    try:
-        yield from crypto.open_range(f, data_key, 0, 0, -1)
-    finally:
-        f.close()
+    chunks = v.get("chunks")
+    openers = [lambda c=c: db.blobs.open(c["blob"]) for c in chunks] if chunks else [lambda: _open(db, v)]
+    for opener in openers:
+        f = opener()
+        try:
+            yield from crypto.open_range(f, data_key, 0, 0, -1)
+        finally:
+            f.close()

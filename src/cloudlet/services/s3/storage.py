@@ -142,8 +142,13 @@ def newest(t: Tx, bucket: str, key: str) -> Version | None:
     return recs[0].value if recs else None
 
 
+_BODY_FIELDS = frozenset({"data", "chunks", "part_cks"})
+
+
 def _meta(v: Version) -> Version:
-    return {k: val for k, val in v.items() if k != "data"}
+    """What the current-object record keeps: no body, and none of a multipart object's
+    per-part lists (listings read these records)."""
+    return {k: val for k, val in v.items() if k not in _BODY_FIELDS}
 
 
 def add_version(t: Tx, b: Bucket, v: Version) -> list[Version]:
@@ -196,6 +201,8 @@ def _remove(t: Tx, bucket: str, v: Version) -> None:
     t.delete("v", version_key(bucket, v["key"], v["seq"]))
     if v.get("blob"):
         t.drop_blob(v["blob"])
+    for chunk in v.get("chunks") or ():  # a completed multipart upload's part bodies
+        t.drop_blob(chunk["blob"])
 
 
 def iter_versions(t: Tx, bucket: str, prefix: str = "", after: str | None = None, batch: int = 1000) -> Iterator[Version]:
