@@ -70,10 +70,23 @@ class Gateway:
             from cloudlet.services.s3 import postobject
 
             return await postobject.handle(self, req, client_ip)
+        if "s3-website" in req.headers.get("host", ""):  # an S3 website endpoint: not the API
+            from cloudlet.services.s3 import website
+
+            bucket = website.website_bucket(req.host)
+            if bucket is not None:
+                return website.serve_website(self, req, bucket)
         start = time.perf_counter()
         rid = new_request_id()
         scope = credential_scope(req)
         route = routing.route(req, scope)
+        if req.method == "OPTIONS" and (route is None or route.service == "s3"):  # a CORS preflight: unsigned
+            from cloudlet.services.s3 import cors
+
+            preflight = cors.preflight(self, route.request if route is not None else req)
+            if preflight is not None:
+                log_request(req.method, "s3", "PreflightRequest", preflight.status, start)
+                return preflight
         if route is None:
             resp = _unroutable(req, rid)
             log_request(req.method, "-", "-", resp.status, start)
@@ -120,6 +133,8 @@ class Gateway:
             log.exception("internal error in %s %s (request id %s)", service, op.name if op else "-", rid)
             error = ServiceError("InternalFailure", f"Internal error; request id {rid}.", 500)
             resp = enc.encode_error(op, error, rid)
+        if service == "s3" and "origin" in req.headers:
+            resp.headers.extend(_s3_cors(self, route.request, req))
         if req.method == "HEAD":
             resp.body = b""
             if resp.stream is not None:
@@ -249,6 +264,16 @@ def _without_streams(shape: Any, values: dict[str, Any] | None, streaming: bool)
     if name and name in values:
         return {k: v for k, v in values.items() if k != name}
     return values
+
+
+def _s3_cors(gw: Gateway, routed: Request, req: Request) -> list[tuple[str, str]]:
+    """The CORS headers a browser needs on an S3 answer (errors included)."""
+    from urllib.parse import unquote
+
+    from cloudlet.services.s3 import cors
+
+    bucket = unquote(routed.path.lstrip("/").split("/", 1)[0])
+    return cors.cors_headers(gw, bucket, req.headers["origin"], req.method) if bucket else []
 
 
 def _is_form_upload(req: Request) -> bool:

@@ -209,8 +209,9 @@ def test_governance_retention_extends_freely_and_weakens_only_with_bypass(cloud:
         s3.get_object_retention(Bucket=b, Key="k")
     assert error(exc) == (404, "NoSuchObjectLockConfiguration",
                           "The specified object does not have a ObjectLock configuration")
-    s3.put_object_retention(Bucket=b, Key="k", Retention={"Mode": "GOVERNANCE", "RetainUntilDate": now + dt.timedelta(days=2)})
-    s3.put_object_retention(Bucket=b, Key="k", Retention={"Mode": "GOVERNANCE", "RetainUntilDate": now + dt.timedelta(days=5)})
+    for days in (2, 5):
+        s3.put_object_retention(Bucket=b, Key="k",
+                                Retention={"Mode": "GOVERNANCE", "RetainUntilDate": now + dt.timedelta(days=days)})
     weaker = [
         {"Mode": "GOVERNANCE", "RetainUntilDate": now + dt.timedelta(days=1)},  # shorter
         {"Mode": "COMPLIANCE", "RetainUntilDate": now + dt.timedelta(days=9)},  # another mode
@@ -238,7 +239,8 @@ def test_compliance_retention_only_extends(cloud: Any, s3: Any) -> None:
         with pytest.raises(ClientError) as exc:
             s3.put_object_retention(Bucket=b, Key="k", Retention=retention, BypassGovernanceRetention=True)
         assert error(exc) == (403, "AccessDenied", PROTECTED)
-    s3.put_object_retention(Bucket=b, Key="k", Retention={"Mode": "COMPLIANCE", "RetainUntilDate": now + dt.timedelta(days=3)})
+    s3.put_object_retention(Bucket=b, Key="k",
+                            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": now + dt.timedelta(days=3)})
     assert s3.get_object_retention(Bucket=b, Key="k")["Retention"] == {
         "Mode": "COMPLIANCE", "RetainUntilDate": now + dt.timedelta(days=3)}
 
@@ -341,7 +343,8 @@ def test_bypass_header_is_refused_without_object_lock(s3: Any) -> None:
     s3.create_bucket(Bucket=b)
     s3.put_object(Bucket=b, Key="k", Body=b"x")
     for call in (lambda: s3.delete_object(Bucket=b, Key="k", BypassGovernanceRetention=False),
-                 lambda: s3.delete_objects(Bucket=b, BypassGovernanceRetention=True, Delete={"Objects": [{"Key": "k"}]})):
+                 lambda: s3.delete_objects(Bucket=b, BypassGovernanceRetention=True,
+                                           Delete={"Objects": [{"Key": "k"}]})):
         with pytest.raises(ClientError) as exc:
             call()
         assert error(exc) == (400, "InvalidArgument",

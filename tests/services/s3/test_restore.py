@@ -113,6 +113,10 @@ def test_deep_archive_tiers_and_versions(cloud: Any, s3: Any) -> None:
     assert err.value.response["Error"]["Code"] == "InvalidObjectState"
     assert err.value.response["Error"]["Message"] == "Restore is not allowed for the object's current storage class"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    tiered = s3.put_object(Bucket=name, Key="k", Body=b"t", StorageClass="INTELLIGENT_TIERING")["VersionId"]
+    with pytest.raises(ClientError) as err:
+        restore(s3, name, "k", VersionId=tiered)
+    assert err.value.response["Error"]["Code"] == "ObjectAlreadyInActiveTierError"
     assert restore(s3, name, "k", tier="Standard", VersionId=old) == 202
     cloud.advance(11 * HOUR)
     assert not readable(s3, name, "k", VersionId=old)  # DEEP_ARCHIVE Standard: up to 12 hours

@@ -106,7 +106,8 @@ def test_a_delete_marker_hides_the_key_and_removing_it_brings_it_back(s3: Any) -
     assert status == 404 and headers["x-amz-delete-marker"] == "true"
     status, code, headers = failure(lambda: s3.get_object(Bucket=name, Key="k", VersionId=mid))
     assert (status, code) == (405, "MethodNotAllowed")
-    assert headers["x-amz-delete-marker"] == "true" and headers["x-amz-version-id"] == mid and "last-modified" in headers
+    assert headers["x-amz-delete-marker"] == "true" and headers["x-amz-version-id"] == mid
+    assert "last-modified" in headers
     status, _, headers = failure(lambda: s3.head_object(Bucket=name, Key="k", VersionId=mid))
     assert status == 405 and headers["x-amz-delete-marker"] == "true"
 

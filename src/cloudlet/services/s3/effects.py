@@ -54,6 +54,11 @@ def object_removed(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], ho
         replication.queue(ctx, t, b, v)
 
 
+def object_event(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], name: str) -> None:
+    """Any other event a caller causes on an object (tagging, ACL changes)."""
+    _event(ctx, t, b, v, name)
+
+
 def lifecycle_event(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], name: str, **extra: Any) -> None:
     """An event S3 itself causes (lifecycle expiration or transition, restore)."""
     _event(ctx, t, b, v, name, by_service=True, **extra)
@@ -83,7 +88,8 @@ def _event(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], name: str,
         size=None if removal else v.get("size"),
         etag=None if removal else (v.get("etag") or None),
         version_id=v.get("vid") if b.get("versioning") else None,
-        sequencer=notify.sequencer(v.get("seq") or storage.next_seq()),
+        # a removal happens after the write it removes: it needs a sequencer of its own
+        sequencer=notify.sequencer(storage.next_seq() if removal else (v.get("seq") or storage.next_seq())),
         **extra,
     )
     for service, arn, config_id in targets:

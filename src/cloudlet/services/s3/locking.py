@@ -47,8 +47,8 @@ def protected() -> ServiceError:
 
 
 def no_object_lock() -> ServiceError:
-    return ServiceError("NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock configuration",
-                        404)
+    return ServiceError(
+        "NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock configuration", 404)
 
 
 def _integrity_missing() -> ServiceError:
@@ -83,7 +83,8 @@ def for_new_version(t: Tx, b: dict[str, Any], req: dict[str, Any], *, upload: bo
     if mode is not None and mode not in MODES:
         raise errors.invalid_argument("Unknown wormMode directive.", "x-amz-object-lock-mode", mode)
     if hold is not None and hold not in ("ON", "OFF"):
-        raise errors.invalid_argument("Legal Hold must be either of 'ON' or 'OFF'", "x-amz-object-lock-legal-hold", hold)
+        raise errors.invalid_argument("Legal Hold must be either of 'ON' or 'OFF'", "x-amz-object-lock-legal-hold",
+                                      hold)
     if (mode is None) != (until is None):
         missing = "x-amz-object-lock-mode" if mode is None else "x-amz-object-lock-retain-until-date"
         raise errors.invalid_argument(

@@ -187,6 +187,7 @@ def create_multipart_upload(ctx: Context, req: Input) -> Output:
     upload_id = f"{storage.next_seq():016x}" + secrets.token_urlsafe(36)
     with storage.tx(ctx) as t:
         b = storage.get_bucket(t, bucket)
+        writes.check_acl(t, bucket, req)
         lock = locking.for_new_version(t, b, req)
         _data_key, sse = encryption.for_write(ctx, t, bucket, req)  # kept wrapped in `sse`: every part uses it
         upload: Upload = {

@@ -75,6 +75,7 @@ def _put(ctx: Context, req: Input) -> Output:
         with storage.tx(ctx) as t:
             b = storage.get_bucket(t, bucket)
             conditions.check_write(req, storage.current(t, bucket, key))
+            writes.check_acl(t, bucket, req)
             lock = locking.for_new_version(t, b, req, upload=not ctx.internal)
             data_key, sse = encryption.for_write(ctx, t, bucket, req)
             v = version(payload.store(db, body, data_key, algorithms), sse, lock)
@@ -83,6 +84,7 @@ def _put(ctx: Context, req: Input) -> Output:
     with storage.tx(ctx) as t:  # large: settle the key first, write the file with no lock held
         b = storage.get_bucket(t, bucket)
         conditions.check_write(req, storage.current(t, bucket, key))
+        writes.check_acl(t, bucket, req)
         lock = locking.for_new_version(t, b, req, upload=not ctx.internal)
         data_key, sse = encryption.for_write(ctx, t, bucket, req)
     stored = payload.store(db, body, data_key, algorithms)
@@ -300,6 +302,7 @@ def _copy(ctx: Context, req: Input) -> Output:
                 "object's metadata, storage class, website redirect location or encryption attributes."
             )
         conditions.check_write(req, storage.current(t, bucket, key))
+        writes.check_acl(t, bucket, req)
         lock = locking.for_new_version(t, b, req)
         data_key, sse = encryption.for_write(ctx, t, bucket, req)
     wanted = req.get("ChecksumAlgorithm") or (src.get("cks") or {}).get("alg") or "CRC64NVME"

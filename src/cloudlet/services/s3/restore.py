@@ -46,6 +46,9 @@ def restore_object(ctx: Context, req: Input) -> Output:
     with storage.tx(ctx) as t:
         b = storage.get_bucket(t, bucket)
         v = reads.find_target(t, b, key, req.get("VersionId"), "POST")
+        if v["sc"] == "INTELLIGENT_TIERING":  # cloudlet keeps such objects in the active tiers only
+            raise ServiceError(
+                "ObjectAlreadyInActiveTierError", "This operation is not allowed against this storage tier.", 403)
         now = storage.now()
         ready = lifecycle.restore_ready_at(v["sc"], tier, now)  # refuses other classes and unknown tiers
         expiry = lifecycle.restore_expiry(now, days)
@@ -74,6 +77,7 @@ def _job_key(bucket: str, v: dict[str, Any]) -> str:
 
 def _schedule(ctx: Context, fn: str, due: float, b: dict[str, Any], v: dict[str, Any], **extra: Any) -> None:
     payload = {"bucket": b["name"], "key": v["key"], "seq": v["seq"], **extra}
+    assert ctx.gateway is not None
     ctx.gateway.scheduler.at(_job_key(b["name"], v), due, fn, payload)
 
 

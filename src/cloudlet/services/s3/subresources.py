@@ -26,8 +26,7 @@ def require_bucket(t: Tx, req: dict[str, Any]) -> dict[str, Any]:
 
 def object_event(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], name: str) -> None:
     """Queue an object event the caller caused (tagging, ACL) with the write."""
-    # effects has no public entry for these event types yet (see the report to the lead)
-    effects._event(ctx, t, b, v, name)
+    effects.object_event(ctx, t, b, v, name)
 
 
 # configurations kept by id ------------------------------------------------------------------
@@ -56,7 +55,7 @@ def list_by_id(t: Tx, bucket: str, family: str, token: str | None) -> tuple[list
     page = [r.value for r in recs[:PAGE]]
     next_token = None
     if len(recs) > PAGE:
-        last_id = recs[PAGE - 1].key[len(prefix):]
+        last_id = str(recs[PAGE - 1].key)[len(prefix):]
         next_token = base64.urlsafe_b64encode(last_id.encode()).decode()
     return page, next_token
 

@@ -237,7 +237,8 @@ def _object(ctx: Context, b: dict[str, Any], key: str, req: Request, rid: str, s
     headers.append(("Content-Length", str(length)))
     if head:
         return Response(out_status, headers, b"")
-    body = payload.read(ctx.gateway.db(storage.SERVICE), v, data_key, start, end) if ctx.gateway else b""
+    assert ctx.gateway is not None  # built by _context with one
+    body = payload.read(ctx.gateway.db(storage.SERVICE), v, data_key, start, end)
     if isinstance(body, bytes):
         return Response(out_status, headers, body)
     return Response(out_status, headers, b"", stream=body)

@@ -57,3 +57,11 @@ def content_headers(req: Input) -> dict[str, Any]:
 
 
 # get / head -----------------------------------------------------------------------------
+
+def check_acl(t: Any, bucket: str, req: Input) -> None:
+    """An object write's ACL (canned or ``x-amz-grant-*``), refused as the bucket's
+    ownership setting refuses it; free when the request names none (the usual case)."""
+    if req.get("ACL") is not None or any(k.startswith("Grant") for k in req):
+        from cloudlet.services.s3 import grants
+
+        grants.check_acl_allowed(t, bucket, req.get("ACL"), req)
