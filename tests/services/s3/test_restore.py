@@ -64,6 +64,7 @@ def test_glacier_restore_standard_tier_on_the_clock(cloud: Any, s3: Any) -> None
     assert s3.head_object(Bucket=name, Key="cold")["Restore"] == 'ongoing-request="true"'
     listed = s3.list_objects_v2(Bucket=name, OptionalObjectAttributes=["RestoreStatus"])["Contents"][0]
     assert listed["RestoreStatus"] == {"IsRestoreInProgress": True}
+    assert "RestoreStatus" not in s3.list_objects_v2(Bucket=name)["Contents"][0]  # only when asked for
     with pytest.raises(ClientError) as err:
         restore(s3, name, "cold")
     assert err.value.response["Error"]["Code"] == "RestoreAlreadyInProgress"

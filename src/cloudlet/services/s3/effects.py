@@ -59,6 +59,11 @@ def object_event(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], name
     _event(ctx, t, b, v, name)
 
 
+def request_event(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], name: str, **extra: Any) -> None:
+    """An event of a caller's request with extra record data (a restore requested)."""
+    _event(ctx, t, b, v, name, **extra)
+
+
 def lifecycle_event(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], name: str, **extra: Any) -> None:
     """An event S3 itself causes (lifecycle expiration or transition, restore)."""
     _event(ctx, t, b, v, name, by_service=True, **extra)

@@ -4,6 +4,10 @@ Every object is encrypted at rest, as on S3 since 2023: SSE-S3 unless the reques
 the bucket's default encryption) asks for SSE-KMS, or the client brings its own key
 (SSE-C). SSE-KMS asks KMS for a data key through the in-process client; until cloudlet
 has KMS, a KMS key cannot be found and S3 answers as it does for an unknown key.
+
+The one place S3 calls another service inside its own transaction: KMS never calls S3,
+so holding S3's lock while KMS takes its own cannot deadlock, and the data key must be
+settled in the same transaction that records the object.
 """
 
 from __future__ import annotations

@@ -50,6 +50,13 @@ def _entry(v: dict[str, Any], enc: Any, fetch_owner: bool) -> dict[str, Any]:
     return e
 
 
+def _drop_unasked(contents: list[dict[str, Any]], req: Input) -> None:
+    """RestoreStatus is listed only when ``x-amz-optional-object-attributes`` asks for it."""
+    if "RestoreStatus" not in (req.get("OptionalObjectAttributes") or ()):
+        for e in contents:
+            e.pop("RestoreStatus", None)
+
+
 def _page(t: Tx, bucket: str, prefix: str, delimiter: str | None, after: str | None, limit: int, enc: Any,
           fetch_owner: bool) -> tuple[list[dict[str, Any]], list[str], str | None, bool]:
     """Contents, common prefixes, the last key or prefix returned, and whether more follow."""
@@ -97,6 +104,7 @@ def list_objects_v2(ctx: Context, req: Input) -> Output:
         contents, prefixes, last, truncated = _page(
             t, bucket, prefix, delimiter, _after_marker(bucket, marker, delimiter), limit, enc, bool(req.get("FetchOwner"))
         )
+    _drop_unasked(contents, req)
     out: Output = {
         "Name": bucket,
         "Prefix": enc(prefix),
@@ -140,6 +148,7 @@ def list_objects(ctx: Context, req: Input) -> Output:
         contents, prefixes, last, truncated = _page(
             t, bucket, prefix, delimiter, _after_marker(bucket, marker, delimiter), limit, enc, True
         )
+    _drop_unasked(contents, req)
     out: Output = {
         "Name": bucket,
         "Prefix": enc(prefix),

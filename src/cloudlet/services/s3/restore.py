@@ -66,7 +66,7 @@ def restore_object(ctx: Context, req: Input) -> Output:
         if expiry <= ready:
             expiry = lifecycle.restore_expiry(ready, days)
         _schedule(ctx, READY, ready, b, v, expiry=expiry)
-        effects._event(ctx, t, b, v, "s3:ObjectRestore:Post", source_storage_class=v["sc"])
+        effects.request_event(ctx, t, b, v, "s3:ObjectRestore:Post", source_storage_class=v["sc"])
     return {STATUS: 202}
 
 
