@@ -1,13 +1,24 @@
-"""Amazon S3: buckets and objects on disk, streamed in flat memory and sealed at rest
-(AES-256-GCM), with versions, checksums, conditional requests, multipart uploads,
-lifecycle rules and replication run on the cloudlet clock, Object Lock, and event
-notifications delivered to SQS, SNS, Lambda and EventBridge.
+"""Amazon S3: buckets and objects on disk, bodies streamed in flat memory (5 GiB PUTs and
+GETs, ranges, multipart uploads whose parts are never copied) and sealed at rest with
+AES-256-GCM (SSE-S3 by default, SSE-C, bucket default encryption; SSE-KMS once KMS
+lands); MD5 and multipart ETags, the flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1,
+SHA256) verified and returned; conditional reads and writes; versioning with delete
+markers and the null version; presigned URLs and browser form POSTs with policies, both
+expiring on the cloudlet clock; lifecycle rules (expiration, noncurrent versions, delete
+markers, transitions, aborting uploads) and restores from GLACIER/DEEP_ARCHIVE run on the
+cloudlet clock; replication (same/cross region and account, delete markers, status);
+Object Lock (governance, compliance, legal holds); event notifications to SQS, SNS,
+Lambda and EventBridge as ``s3.amazonaws.com``; bucket policies (stored and validated),
+ACLs and ownership controls, public access blocks, CORS with preflights, static website
+hosting on ``<bucket>.s3-website.localhost``, tagging and the stored configurations.
 
-Module map: ``buckets``, ``objects``, ``listing`` (handlers); ``storage`` (the record
+Module map (DESIGN.md has the why): handlers in ``MODULES``; ``storage`` (the record
 layout: one global namespace), ``payload`` (bodies in and out), ``crypto`` and
-``encryption`` (sealing and which key), ``conditions`` (preconditions and ranges),
-``locking`` (Object Lock), ``effects`` (what follows a write), ``notify`` (event
-messages), ``names``, ``errors``.
+``encryption`` (sealing and which key), ``writes``/``reads`` (what writes and reads
+share), ``scan`` (ordered key walks), ``conditions``, ``locking``, ``effects`` (what
+follows a write), ``notify`` (event messages), ``lifecycle``/``lifecyclejob``,
+``replication``, ``postform``/``postobject`` (form uploads), ``cors``, ``website``,
+``grants``, ``policydoc``, ``names``, ``errors``.
 """
 
 from __future__ import annotations
