@@ -24,21 +24,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.cloud import Cloud
+from tests.s3util import payload
 
 MiB = 2**20
 ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
        "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-
-
-def payload(size: int, seed: int = 0) -> bytes:
-    """Deterministic bytes that differ block to block (a repeated block would hide a part
-    stored twice or out of order)."""
-    out = bytearray()
-    n = 0
-    while len(out) < size:
-        out += hashlib.sha256(f"{seed}:{n}".encode()).digest() * 128
-        n += 1
-    return bytes(out[:size])
 
 
 def multipart_etag(data: bytes, part_size: int = 8 * MiB) -> str:
@@ -153,10 +143,15 @@ TREE = {
 
 
 def write_tree(root: Any, tree: dict[str, bytes]) -> None:
+    """Files dated a few seconds back: S3's LastModified has whole seconds, so a file
+    uploaded in the second it was written would look newer than its upload to `sync`
+    (unless another test has moved the shared server's clock ahead)."""
     for rel, data in tree.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+        past = path.stat().st_mtime - 5
+        os.utime(path, (past, past))
 
 
 def tree_of(root: Any) -> dict[str, bytes]:

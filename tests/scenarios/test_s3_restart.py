@@ -23,19 +23,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.cloud import Cloud
+from tests.s3util import payload
 
 KiB, MiB = 2**10, 2**20
 SSE_C_KEY = hashlib.sha256(b"restart customer key").digest()
 SSE_C = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": SSE_C_KEY}
-
-
-def payload(size: int, seed: int = 0) -> bytes:
-    out = bytearray()
-    n = 0
-    while len(out) < size:
-        out += hashlib.sha256(f"{seed}:{n}".encode()).digest() * 128
-        n += 1
-    return bytes(out[:size])
 
 
 def bucket_name(tag: str) -> str:
@@ -109,62 +101,42 @@ def _strip(resp: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in resp.items() if k != "ResponseMetadata"}
 
 
+def _config(op: str, member: str, value: Any, bucket: str = "cfg") -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """put_<op>(<member>=value) and get_<op>() on the world's `bucket`; a callable value is
+    given the world."""
+    def put(s3: Any, w: dict[str, str]) -> Any:
+        return getattr(s3, "put_" + op)(Bucket=w[bucket], **{member: value(w) if callable(value) else value})
+
+    def get(s3: Any, w: dict[str, str]) -> Any:
+        return _strip(getattr(s3, "get_" + op)(Bucket=w[bucket]))
+
+    return put, get
+
+
 CONFIGS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
-    "versioning": (
-        lambda s3, w: s3.put_bucket_versioning(Bucket=w["cfg"], VersioningConfiguration={"Status": "Enabled"}),
-        lambda s3, w: _strip(s3.get_bucket_versioning(Bucket=w["cfg"])),
-    ),
-    "tagging": (
-        lambda s3, w: s3.put_bucket_tagging(Bucket=w["cfg"], Tagging=TAGS),
-        lambda s3, w: _strip(s3.get_bucket_tagging(Bucket=w["cfg"])),
-    ),
+    "versioning": _config("bucket_versioning", "VersioningConfiguration", {"Status": "Enabled"}),
+    "tagging": _config("bucket_tagging", "Tagging", TAGS),
     "policy": (
         lambda s3, w: s3.put_bucket_policy(Bucket=w["cfg"], Policy=_policy(w["cfg"])),
         lambda s3, w: json.loads(s3.get_bucket_policy(Bucket=w["cfg"])["Policy"]),
     ),
-    "lifecycle": (
-        lambda s3, w: s3.put_bucket_lifecycle_configuration(Bucket=w["cfg"], LifecycleConfiguration=LIFECYCLE),
-        lambda s3, w: _strip(s3.get_bucket_lifecycle_configuration(Bucket=w["cfg"])),
-    ),
-    "cors": (
-        lambda s3, w: s3.put_bucket_cors(Bucket=w["cfg"], CORSConfiguration=CORS),
-        lambda s3, w: _strip(s3.get_bucket_cors(Bucket=w["cfg"])),
-    ),
-    "website": (
-        lambda s3, w: s3.put_bucket_website(Bucket=w["cfg"], WebsiteConfiguration=WEBSITE),
-        lambda s3, w: _strip(s3.get_bucket_website(Bucket=w["cfg"])),
-    ),
-    "encryption": (
-        lambda s3, w: s3.put_bucket_encryption(Bucket=w["cfg"], ServerSideEncryptionConfiguration=ENCRYPTION),
-        lambda s3, w: _strip(s3.get_bucket_encryption(Bucket=w["cfg"])),
-    ),
-    "public-access-block": (
-        lambda s3, w: s3.put_public_access_block(Bucket=w["cfg"], PublicAccessBlockConfiguration=PAB),
-        lambda s3, w: _strip(s3.get_public_access_block(Bucket=w["cfg"])),
-    ),
-    "notification": (
-        lambda s3, w: s3.put_bucket_notification_configuration(Bucket=w["cfg"], NotificationConfiguration={
-            "QueueConfigurations": [{"Id": "new-uploads", "QueueArn": w["queue_arn"], "Events": ["s3:ObjectCreated:*"],
-                                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}]}),
-        lambda s3, w: _strip(s3.get_bucket_notification_configuration(Bucket=w["cfg"])),
-    ),
-    "ownership": (
-        lambda s3, w: s3.put_bucket_ownership_controls(Bucket=w["cfg"], OwnershipControls={
-            "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}),
-        lambda s3, w: _strip(s3.get_bucket_ownership_controls(Bucket=w["cfg"])),
-    ),
-    "object-lock": (
-        lambda s3, w: s3.put_object_lock_configuration(Bucket=w["locked"], ObjectLockConfiguration=LOCK),
-        lambda s3, w: _strip(s3.get_object_lock_configuration(Bucket=w["locked"])),
-    ),
-    "replication": (
-        lambda s3, w: s3.put_bucket_replication(Bucket=w["versioned"], ReplicationConfiguration={
-            "Role": "arn:aws:iam::000000000000:role/replication",
-            "Rules": [{"ID": "to-dr", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": "dr/"},
-                       "DeleteMarkerReplication": {"Status": "Disabled"},
-                       "Destination": {"Bucket": f"arn:aws:s3:::{w['replica']}", "StorageClass": "STANDARD_IA"}}]}),
-        lambda s3, w: _strip(s3.get_bucket_replication(Bucket=w["versioned"])),
-    ),
+    "lifecycle": _config("bucket_lifecycle_configuration", "LifecycleConfiguration", LIFECYCLE),
+    "cors": _config("bucket_cors", "CORSConfiguration", CORS),
+    "website": _config("bucket_website", "WebsiteConfiguration", WEBSITE),
+    "encryption": _config("bucket_encryption", "ServerSideEncryptionConfiguration", ENCRYPTION),
+    "public-access-block": _config("public_access_block", "PublicAccessBlockConfiguration", PAB),
+    "notification": _config("bucket_notification_configuration", "NotificationConfiguration", lambda w: {
+        "QueueConfigurations": [{"Id": "new-uploads", "QueueArn": w["queue_arn"], "Events": ["s3:ObjectCreated:*"],
+                                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}]}),
+    "ownership": _config("bucket_ownership_controls", "OwnershipControls",
+                         {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}),
+    "object-lock": _config("object_lock_configuration", "ObjectLockConfiguration", LOCK, bucket="locked"),
+    "replication": _config("bucket_replication", "ReplicationConfiguration", lambda w: {
+        "Role": "arn:aws:iam::000000000000:role/replication",
+        "Rules": [{"ID": "to-dr", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": "dr/"},
+                   "DeleteMarkerReplication": {"Status": "Disabled"},
+                   "Destination": {"Bucket": f"arn:aws:s3:::{w['replica']}", "StorageClass": "STANDARD_IA"}}]},
+        bucket="versioned"),
 }
 
 

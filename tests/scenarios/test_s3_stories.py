@@ -35,23 +35,13 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from tests.cloud import Cloud
+from tests.s3util import payload
 
 KiB, MiB = 2**10, 2**20
 
 
 def bucket_name(tag: str) -> str:
     return f"stories-{tag}-{uuid.uuid4().hex[:12]}"
-
-
-def payload(size: int, seed: int = 0) -> bytes:
-    """Deterministic bytes that differ block to block (a repeated block would hide a
-    segment read from the wrong place)."""
-    out = bytearray()
-    n = 0
-    while len(out) < size:
-        out += hashlib.sha256(f"{seed}:{n}".encode()).digest() * 128
-        n += 1
-    return bytes(out[:size])
 
 
 def refused(call: Callable[..., Any], **kwargs: Any) -> tuple[str, int, dict[str, Any]]:
@@ -285,6 +275,11 @@ def page_entries(resp: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted(entries, key=lambda e: e[1].encode("utf-8"))
 
 
+def listing_args(bucket: str, prefix: str, delimiter: str | None, **more: Any) -> dict[str, Any]:
+    """A listing's arguments, with a Delimiter only when there is one."""
+    return {"Bucket": bucket, "Prefix": prefix, **({"Delimiter": delimiter} if delimiter else {}), **more}
+
+
 @pytest.fixture(scope="module")
 def listing_bucket(cloud: Cloud) -> str:
     s3 = cloud.client("s3")
@@ -325,9 +320,7 @@ def test_list_objects_v2_pages_match_the_model(s3: Any, listing_bucket: str, max
     for prefix, delimiter in cases:
         want = model_list(keys, prefix, delimiter)
         got: list[tuple[str, str]] = []
-        kwargs: dict[str, Any] = {"Bucket": listing_bucket, "Prefix": prefix, "MaxKeys": max_keys}
-        if delimiter:
-            kwargs["Delimiter"] = delimiter
+        kwargs = listing_args(listing_bucket, prefix, delimiter, MaxKeys=max_keys)
         pages = 0
         while True:
             resp = s3.list_objects_v2(**kwargs)
@@ -350,9 +343,7 @@ def test_list_objects_v1_markers_match_the_model(s3: Any, listing_bucket: str, m
     for prefix, delimiter in LISTING_CASES:
         want = model_list(keys, prefix, delimiter)
         got: list[tuple[str, str]] = []
-        kwargs: dict[str, Any] = {"Bucket": listing_bucket, "Prefix": prefix, "MaxKeys": max_keys}
-        if delimiter:
-            kwargs["Delimiter"] = delimiter
+        kwargs = listing_args(listing_bucket, prefix, delimiter, MaxKeys=max_keys)
         while True:
             resp = s3.list_objects(**kwargs)
             entries = page_entries(resp)
@@ -378,9 +369,7 @@ def test_start_after_and_markers_anywhere(s3: Any, listing_bucket: str) -> None:
     cases += [("docs/", "/", "docs/r"), ("docs/", "/", "docs/drafts/"), ("photos/2024/", "/", "photos/2024/06/"),
               ("photos/2024/", "/", "photos/2024/07"), ("logs/", None, "logs/07/err.log"), ("deep/", "/", "a")]
     for prefix, delimiter, after in cases:
-        kwargs: dict[str, Any] = {"Bucket": listing_bucket, "Prefix": prefix}
-        if delimiter:
-            kwargs["Delimiter"] = delimiter
+        kwargs = listing_args(listing_bucket, prefix, delimiter)
         want = model_list(keys, prefix, delimiter, after)
         resp = s3.list_objects_v2(StartAfter=after, **kwargs)
         assert resp["StartAfter"] == after

@@ -4,13 +4,12 @@ over HTTP."""
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.s3 import grants, storage
+from tests.s3util import in_process, new_bucket, refusal
 
 OWNER = storage.canonical_id("000000000000")
 OTHER = storage.canonical_id("111111111111")
@@ -80,14 +79,8 @@ def test_a_request_names_its_acl_one_way():
 
 
 # over HTTP -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def s3(cloud):
-    return cloud.client("s3")
-
-
 def _bucket(s3, *, acls: bool = False, block_public: bool = True) -> str:
-    name = f"acl-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
+    name = new_bucket(s3, "acl")
     if acls:
         s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
     if not block_public:
@@ -96,9 +89,7 @@ def _bucket(s3, *, acls: bool = False, block_public: bool = True) -> str:
 
 
 def _code(call, **kw) -> tuple[str, int]:
-    with pytest.raises(ClientError) as err:
-        call(**kw)
-    return err.value.response["Error"]["Code"], err.value.response["ResponseMetadata"]["HTTPStatusCode"]
+    return refusal(call, **kw)[:2]
 
 
 def test_new_buckets_have_acls_disabled(s3):
@@ -167,13 +158,7 @@ def test_object_owner_follows_ownership(s3, cloud):
 
 def test_check_acl_allowed_for_object_writes():
     """The check PutObject's ACL header goes through, called as the object handlers will."""
-    from cloudlet.core.context import Context
-    from cloudlet.server.config import Config
-    from cloudlet.server.gateway import Gateway
-
-    gw = Gateway(Config(ephemeral=True))
-    ctx = Context(account="000000000000", region="us-east-1", principal_arn="arn:aws:iam::000000000000:root",
-                  access_key="test", request_id="r", service="s3", operation="PutObject", gateway=gw)
+    ctx = in_process()
     client = ctx.aws("s3")
     client.create_bucket(Bucket="enforced")
     client.create_bucket(Bucket="writer")

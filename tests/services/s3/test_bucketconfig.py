@@ -7,28 +7,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.s3util import new_bucket, refusal
 
 DEFAULT_ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
                                  "BucketKeyEnabled": False}]}
-
-
-@pytest.fixture(scope="module")
-def s3(cloud):
-    return cloud.client("s3")
-
-
-def _bucket(s3, prefix: str = "cfg") -> str:
-    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
-def _err(call, **kw) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as err:
-        call(**kw)
-    e = err.value.response
-    return e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"], e["Error"]["Message"]
 
 
 def _out(resp: dict) -> dict:
@@ -38,7 +21,7 @@ def _out(resp: dict) -> dict:
 
 # public access block and ownership -------------------------------------------------------
 def test_public_access_block(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     everything = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                   "RestrictPublicBuckets": True}
     assert s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"] == everything  # the default
@@ -46,26 +29,26 @@ def test_public_access_block(s3):
     assert s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"] == {
         **{k: False for k in everything}, "BlockPublicAcls": True}
     s3.delete_public_access_block(Bucket=b)
-    assert _err(s3.get_public_access_block, Bucket=b) == (
+    assert refusal(s3.get_public_access_block, Bucket=b) == (
         "NoSuchPublicAccessBlockConfiguration", 404, "The public access block configuration was not found")
-    assert _err(s3.get_public_access_block, Bucket=f"{b}-none")[:2] == ("NoSuchBucket", 404)
+    assert refusal(s3.get_public_access_block, Bucket=f"{b}-none")[:2] == ("NoSuchBucket", 404)
 
 
 def test_ownership_controls(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     rules = lambda mode: {"Rules": [{"ObjectOwnership": mode}]}  # noqa: E731
     assert s3.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"] == rules("BucketOwnerEnforced")
     s3.put_bucket_ownership_controls(Bucket=b, OwnershipControls=rules("BucketOwnerPreferred"))
     assert s3.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"] == rules("BucketOwnerPreferred")
-    assert _err(s3.put_bucket_ownership_controls, Bucket=b, OwnershipControls=rules("Nobody"))[:2] == ("MalformedXML", 400)
+    assert refusal(s3.put_bucket_ownership_controls, Bucket=b, OwnershipControls=rules("Nobody"))[:2] == ("MalformedXML", 400)
     s3.delete_bucket_ownership_controls(Bucket=b)
-    assert _err(s3.get_bucket_ownership_controls, Bucket=b) == (
+    assert refusal(s3.get_bucket_ownership_controls, Bucket=b) == (
         "OwnershipControlsNotFoundError", 404, "The bucket ownership controls were not found")
 
 
 # logging, request payment, acceleration ------------------------------------------------------
 def test_logging(s3, cloud):
-    b, target = _bucket(s3), _bucket(s3, "logs")
+    b, target = new_bucket(s3, "cfg"), new_bucket(s3, "logs")
     assert _out(s3.get_bucket_logging(Bucket=b)) == {}
     enabled = {"TargetBucket": target, "TargetPrefix": f"{b}/"}
     s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={"LoggingEnabled": enabled})
@@ -73,30 +56,30 @@ def test_logging(s3, cloud):
     s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={})
     assert _out(s3.get_bucket_logging(Bucket=b)) == {}
     missing = {"TargetBucket": f"{target}-none", "TargetPrefix": ""}
-    assert _err(s3.put_bucket_logging, Bucket=b, BucketLoggingStatus={"LoggingEnabled": missing}) == (
+    assert refusal(s3.put_bucket_logging, Bucket=b, BucketLoggingStatus={"LoggingEnabled": missing}) == (
         "InvalidTargetBucketForLogging", 400, "The target bucket for logging does not exist")
-    theirs = _bucket(cloud.client("s3", key="111111111111"), "theirs")
-    code, status, message = _err(s3.put_bucket_logging, Bucket=b, BucketLoggingStatus={
+    theirs = new_bucket(cloud.client("s3", key="111111111111"), "theirs")
+    code, status, message = refusal(s3.put_bucket_logging, Bucket=b, BucketLoggingStatus={
         "LoggingEnabled": {"TargetBucket": theirs, "TargetPrefix": ""}})
     assert (code, status) == ("InvalidTargetBucketForLogging", 400) and "owner" in message
     west = cloud.client("s3", region="eu-west-1")
     far = f"far-{uuid.uuid4().hex[:12]}"
     west.create_bucket(Bucket=far, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    assert _err(s3.put_bucket_logging, Bucket=b, BucketLoggingStatus={
+    assert refusal(s3.put_bucket_logging, Bucket=b, BucketLoggingStatus={
         "LoggingEnabled": {"TargetBucket": far, "TargetPrefix": ""}})[:2] == ("CrossLocationLoggingProhibitted", 403)
 
 
 def test_request_payment(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     assert s3.get_bucket_request_payment(Bucket=b)["Payer"] == "BucketOwner"
     s3.put_bucket_request_payment(Bucket=b, RequestPaymentConfiguration={"Payer": "Requester"})
     assert s3.get_bucket_request_payment(Bucket=b)["Payer"] == "Requester"
-    assert _err(s3.put_bucket_request_payment, Bucket=b,
+    assert refusal(s3.put_bucket_request_payment, Bucket=b,
                 RequestPaymentConfiguration={"Payer": "Someone"})[:2] == ("MalformedXML", 400)
 
 
 def test_accelerate(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket=b)
     s3.put_bucket_accelerate_configuration(Bucket=b, AccelerateConfiguration={"Status": "Enabled"})
     assert s3.get_bucket_accelerate_configuration(Bucket=b)["Status"] == "Enabled"
@@ -104,13 +87,13 @@ def test_accelerate(s3):
     assert s3.get_bucket_accelerate_configuration(Bucket=b)["Status"] == "Suspended"
     dotted = f"dot.{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=dotted)
-    assert _err(s3.put_bucket_accelerate_configuration, Bucket=dotted, AccelerateConfiguration={"Status": "Enabled"}) == (
+    assert refusal(s3.put_bucket_accelerate_configuration, Bucket=dotted, AccelerateConfiguration={"Status": "Enabled"}) == (
         "InvalidRequest", 400, "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names")
 
 
 # default encryption ----------------------------------------------------------------------
 def test_encryption_defaults_to_sse_s3(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     assert s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"] == DEFAULT_ENCRYPTION
     kms = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/k"},
                       "BucketKeyEnabled": True}]}
@@ -119,34 +102,34 @@ def test_encryption_defaults_to_sse_s3(s3):
     s3.delete_bucket_encryption(Bucket=b)
     assert s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"] == DEFAULT_ENCRYPTION
     bad = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256", "KMSMasterKeyID": "k"}}]}
-    assert _err(s3.put_bucket_encryption, Bucket=b, ServerSideEncryptionConfiguration=bad)[:2] == ("InvalidArgument", 400)
-    assert _err(s3.put_bucket_encryption, Bucket=b, ServerSideEncryptionConfiguration={"Rules": [
+    assert refusal(s3.put_bucket_encryption, Bucket=b, ServerSideEncryptionConfiguration=bad)[:2] == ("InvalidArgument", 400)
+    assert refusal(s3.put_bucket_encryption, Bucket=b, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "ROT13"}}]})[:2] == ("MalformedXML", 400)
 
 
 def test_default_encryption_applies_to_new_objects(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     s3.put_object(Bucket=b, Key="k", Body=b"x")
     assert s3.head_object(Bucket=b, Key="k")["ServerSideEncryption"] == "AES256"
 
 
 # tagging ---------------------------------------------------------------------------------
 def test_bucket_tagging(s3):
-    b = _bucket(s3)
-    assert _err(s3.get_bucket_tagging, Bucket=b) == ("NoSuchTagSet", 404, "The TagSet does not exist")
+    b = new_bucket(s3, "cfg")
+    assert refusal(s3.get_bucket_tagging, Bucket=b) == ("NoSuchTagSet", 404, "The TagSet does not exist")
     tags = [{"Key": "team", "Value": "data"}, {"Key": "cost-centre", "Value": "42"}]
     s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": tags})
     assert s3.get_bucket_tagging(Bucket=b)["TagSet"] == tags
-    assert _err(s3.put_bucket_tagging, Bucket=b, Tagging={"TagSet": tags + [tags[0]]}) == (
+    assert refusal(s3.put_bucket_tagging, Bucket=b, Tagging={"TagSet": tags + [tags[0]]}) == (
         "InvalidTag", 400, "Cannot provide multiple Tags with the same key")
-    assert _err(s3.put_bucket_tagging, Bucket=b, Tagging={"TagSet": [{"Key": "aws:x", "Value": "y"}]})[:2] == (
+    assert refusal(s3.put_bucket_tagging, Bucket=b, Tagging={"TagSet": [{"Key": "aws:x", "Value": "y"}]})[:2] == (
         "InvalidTag", 400)
     many = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
-    assert _err(s3.put_bucket_tagging, Bucket=b, Tagging={"TagSet": many}) == (
+    assert refusal(s3.put_bucket_tagging, Bucket=b, Tagging={"TagSet": many}) == (
         "BadRequest", 400, "Bucket tag count cannot be greater than 50")
     assert s3.get_bucket_tagging(Bucket=b)["TagSet"] == tags  # refused puts changed nothing
     s3.delete_bucket_tagging(Bucket=b)
-    assert _err(s3.get_bucket_tagging, Bucket=b)[0] == "NoSuchTagSet"
+    assert refusal(s3.get_bucket_tagging, Bucket=b)[0] == "NoSuchTagSet"
 
 
 def test_create_bucket_tags_are_bucket_tags(s3):
@@ -157,7 +140,7 @@ def test_create_bucket_tags_are_bucket_tags(s3):
 
 
 def test_object_tagging_with_versions(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
     v1 = s3.put_object(Bucket=b, Key="k", Body=b"1", Tagging="a=1")["VersionId"]
     v2 = s3.put_object(Bucket=b, Key="k", Body=b"2")["VersionId"]
@@ -171,17 +154,17 @@ def test_object_tagging_with_versions(s3):
     assert s3.get_object_tagging(Bucket=b, Key="k", VersionId=v1)["TagSet"] == []
     assert s3.get_object_tagging(Bucket=b, Key="k")["TagSet"] == [{"Key": "b", "Value": "2"}]
     eleven = [{"Key": f"k{i}", "Value": "v"} for i in range(11)]
-    assert _err(s3.put_object_tagging, Bucket=b, Key="k", Tagging={"TagSet": eleven}) == (
+    assert refusal(s3.put_object_tagging, Bucket=b, Key="k", Tagging={"TagSet": eleven}) == (
         "BadRequest", 400, "Object tags cannot be greater than 10")
-    assert _err(s3.put_object_tagging, Bucket=b, Key="k", Tagging={"TagSet": [{"Key": "aws:x", "Value": "y"}]})[:2] == (
+    assert refusal(s3.put_object_tagging, Bucket=b, Key="k", Tagging={"TagSet": [{"Key": "aws:x", "Value": "y"}]})[:2] == (
         "InvalidTag", 400)
-    assert _err(s3.get_object_tagging, Bucket=b, Key="nothing")[:2] == ("NoSuchKey", 404)
+    assert refusal(s3.get_object_tagging, Bucket=b, Key="nothing")[:2] == ("NoSuchKey", 404)
     s3.delete_object(Bucket=b, Key="k")
-    assert _err(s3.get_object_tagging, Bucket=b, Key="k")[:2] == ("NoSuchKey", 404)
+    assert refusal(s3.get_object_tagging, Bucket=b, Key="k")[:2] == ("NoSuchKey", 404)
 
 
 def test_object_tagging_keeps_the_object(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     s3.put_object(Bucket=b, Key="k", Body=b"body")
     before = s3.head_object(Bucket=b, Key="k")
     s3.put_object_tagging(Bucket=b, Key="k", Tagging={"TagSet": [{"Key": "x", "Value": "y"}]})
@@ -229,9 +212,9 @@ def _config(family: str, config_id: str, bucket: str) -> dict:
 @pytest.mark.parametrize("family", CONFIGS)
 def test_configurations_by_id(s3, family):
     put, get, delete, list_, member, list_member = (getattr(s3, n) if i < 4 else n for i, n in enumerate(CONFIGS[family]))
-    b = _bucket(s3)
-    assert _err(get, Bucket=b, Id="a") == ("NoSuchConfiguration", 404, "The specified configuration does not exist.")
-    assert _err(delete, Bucket=b, Id="a")[:2] == ("NoSuchConfiguration", 404)
+    b = new_bucket(s3, "cfg")
+    assert refusal(get, Bucket=b, Id="a") == ("NoSuchConfiguration", 404, "The specified configuration does not exist.")
+    assert refusal(delete, Bucket=b, Id="a")[:2] == ("NoSuchConfiguration", 404)
     assert _out(list_(Bucket=b)) == {"IsTruncated": False}
     for config_id in ("b", "a"):
         put(Bucket=b, Id=config_id, **{member: _config(family, config_id, b)})
@@ -243,7 +226,7 @@ def test_configurations_by_id(s3, family):
 
 
 def test_configuration_listings_page_by_100(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     for i in range(101):
         s3.put_bucket_metrics_configuration(Bucket=b, Id=f"m{i:03d}", MetricsConfiguration={"Id": f"m{i:03d}"})
     first = s3.list_bucket_metrics_configurations(Bucket=b)
@@ -256,18 +239,18 @@ def test_configuration_listings_page_by_100(s3):
 
 
 def test_inventory_configurations_are_checked(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     bad = _inventory("x", b)
     bad["Destination"]["S3BucketDestination"]["Format"] = "XLS"
-    assert _err(s3.put_bucket_inventory_configuration, Bucket=b, Id="x",
+    assert refusal(s3.put_bucket_inventory_configuration, Bucket=b, Id="x",
                 InventoryConfiguration=bad)[:2] == ("MalformedXML", 400)
 
 
 def test_delete_bucket_drops_its_configurations(s3):
-    b = _bucket(s3)
+    b = new_bucket(s3, "cfg")
     s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
     s3.put_bucket_metrics_configuration(Bucket=b, Id="m", MetricsConfiguration={"Id": "m"})
     s3.delete_bucket(Bucket=b)
     s3.create_bucket(Bucket=b)
-    assert _err(s3.get_bucket_tagging, Bucket=b)[0] == "NoSuchTagSet"
-    assert _err(s3.get_bucket_metrics_configuration, Bucket=b, Id="m")[0] == "NoSuchConfiguration"
+    assert refusal(s3.get_bucket_tagging, Bucket=b)[0] == "NoSuchTagSet"
+    assert refusal(s3.get_bucket_metrics_configuration, Bucket=b, Id="m")[0] == "NoSuchConfiguration"

@@ -61,11 +61,6 @@ def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
 
 
 @pytest.fixture(scope="module")
-def s3(cloud: Cloud) -> Any:
-    return cloud.client("s3")
-
-
-@pytest.fixture(scope="module")
 def big() -> list[bytes]:
     """Three 5 MiB parts and a tail, shared by the tests that read a real multipart object."""
     return [payload(PART, 1), payload(PART, 2), payload(PART, 3), payload(12345, 4)]

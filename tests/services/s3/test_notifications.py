@@ -14,11 +14,6 @@ ACCOUNT = "000000000000"
 
 
 @pytest.fixture(scope="module")
-def s3(cloud):
-    return cloud.client("s3")
-
-
-@pytest.fixture(scope="module")
 def sqs(cloud):
     return cloud.client("sqs")
 

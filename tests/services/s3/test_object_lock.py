@@ -14,11 +14,6 @@ UTC = dt.timezone.utc
 PROTECTED = "Access Denied because object protected by object lock."
 
 
-@pytest.fixture(scope="module")
-def s3(cloud: Any) -> Any:
-    return cloud.client("s3")
-
-
 def server_now(cloud: Any) -> dt.datetime:
     """The cloudlet clock (other tests move it forward), to the second."""
     now = dt.datetime.fromisoformat(cloud.admin("GET", "clock")["now"].replace("Z", "+00:00"))

@@ -4,13 +4,12 @@ Put/Get/Delete/GetBucketPolicyStatus over HTTP (Block Public Access included).""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.s3 import policydoc
+from tests.s3util import new_bucket, refusal
 
 B = "docs-bucket"
 
@@ -119,31 +118,18 @@ def test_public_as_s3_defines_it(statement, public):
 
 
 # over HTTP -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def s3(cloud):
-    return cloud.client("s3")
-
-
 def _bucket(s3, open_policies: bool = True) -> str:
-    name = f"pol-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
+    name = new_bucket(s3, "pol")
     if open_policies:
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
     return name
 
 
-def _code(call, **kw) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as err:
-        call(**kw)
-    e = err.value.response
-    return e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"], e["Error"]["Message"]
-
-
 def test_policy_round_trip_and_status(s3):
     b = _bucket(s3)
-    assert _code(s3.get_bucket_policy, Bucket=b)[:2] == ("NoSuchBucketPolicy", 404)
-    assert _code(s3.get_bucket_policy_status, Bucket=b)[:2] == ("NoSuchBucketPolicy", 404)
+    assert refusal(s3.get_bucket_policy, Bucket=b)[:2] == ("NoSuchBucketPolicy", 404)
+    assert refusal(s3.get_bucket_policy_status, Bucket=b)[:2] == ("NoSuchBucketPolicy", 404)
     private = {"Version": "2012-10-17", "Statement": [{
         "Sid": "Reader", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
         "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{b}/*"}]}
@@ -156,24 +142,24 @@ def test_policy_round_trip_and_status(s3):
     assert s3.get_bucket_policy_status(Bucket=b)["PolicyStatus"] == {"IsPublic": True}
     s3.delete_bucket_policy(Bucket=b)
     s3.delete_bucket_policy(Bucket=b)  # deleting what is not there succeeds
-    assert _code(s3.get_bucket_policy, Bucket=b)[0] == "NoSuchBucketPolicy"
+    assert refusal(s3.get_bucket_policy, Bucket=b)[0] == "NoSuchBucketPolicy"
 
 
 def test_malformed_policies_over_http(s3):
     b = _bucket(s3)
-    assert _code(s3.put_bucket_policy, Bucket=b, Policy="not json") == (
+    assert refusal(s3.put_bucket_policy, Bucket=b, Policy="not json") == (
         "MalformedPolicy", 400, "Policies must be valid JSON and the first byte must be '{'")
     wrong = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                             "Resource": "arn:aws:s3:::elsewhere/*"}]}
-    assert _code(s3.put_bucket_policy, Bucket=b, Policy=json.dumps(wrong))[2] == "Policy has invalid resource"
-    assert _code(s3.put_bucket_policy, Bucket=f"{b}-nope", Policy="{}")[:2] == ("NoSuchBucket", 404)
+    assert refusal(s3.put_bucket_policy, Bucket=b, Policy=json.dumps(wrong))[2] == "Policy has invalid resource"
+    assert refusal(s3.put_bucket_policy, Bucket=f"{b}-nope", Policy="{}")[:2] == ("NoSuchBucket", 404)
 
 
 def test_block_public_policy_refuses_public_policies(s3):
     b = _bucket(s3, open_policies=False)  # new buckets block public policies
     public = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                              "Resource": f"arn:aws:s3:::{b}/*"}]}
-    code, status, message = _code(s3.put_bucket_policy, Bucket=b, Policy=json.dumps(public))
+    code, status, message = refusal(s3.put_bucket_policy, Bucket=b, Policy=json.dumps(public))
     assert (code, status) == ("AccessDenied", 403)
     assert message.endswith("because public policies are blocked by the BlockPublicPolicy block public access setting.")
     assert f'"arn:aws:s3:::{b}"' in message
@@ -187,4 +173,4 @@ def test_block_public_policy_refuses_public_policies(s3):
 
 def test_expected_bucket_owner_is_checked(s3):
     b = _bucket(s3)
-    assert _code(s3.get_bucket_policy, Bucket=b, ExpectedBucketOwner="111122223333")[:2] == ("AccessDenied", 403)
+    assert refusal(s3.get_bucket_policy, Bucket=b, ExpectedBucketOwner="111122223333")[:2] == ("AccessDenied", 403)

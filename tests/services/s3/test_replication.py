@@ -13,18 +13,11 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from cloudlet.core.context import Context
-from cloudlet.server.config import Config
-from cloudlet.server.gateway import Gateway
 from cloudlet.services.s3 import replication, storage
+from tests.s3util import in_process
 
 ROLE = "arn:aws:iam::000000000000:role/replication"
 OTHER = "111111111111"  # a 12-digit access key is that account's root
-
-
-@pytest.fixture(scope="module")
-def s3(cloud):
-    return cloud.client("s3")
 
 
 def _name() -> str:
@@ -266,9 +259,7 @@ def test_a_destination_that_cannot_take_the_copy_fails_the_source(cloud, s3):
 
 def test_replication_is_pending_until_the_copy_has_run():
     """In process, with no scheduler thread: the write leaves its job queued."""
-    gw = Gateway(Config(ephemeral=True))
-    ctx = Context(account="123456789012", region="us-east-1", principal_arn="arn:aws:iam::123456789012:root",
-                  access_key="AKID", request_id="r-1", service="s3", operation="PutObject", gateway=gw)
+    ctx = in_process(account="123456789012", access_key="AKID", request_id="r-1")
     client = ctx.aws("s3")
     for bucket in ("src", "dst"):
         client.create_bucket(Bucket=bucket)

@@ -12,20 +12,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.s3util import new_bucket
+
 HOUR = 3600
-
-
-@pytest.fixture(scope="module")
-def s3(cloud: Any) -> Any:
-    return cloud.client("s3")
-
-
-def bucket(s3: Any, versioning: str | None = None) -> str:
-    name = f"restore-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    if versioning:
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
-    return name
 
 
 def readable(s3: Any, name: str, key: str, **kw: Any) -> bool:
@@ -51,7 +40,7 @@ def expiry_of(head: dict[str, Any]) -> float:
 
 
 def test_glacier_restore_standard_tier_on_the_clock(cloud: Any, s3: Any) -> None:
-    name = bucket(s3)
+    name = new_bucket(s3, "restore")
     s3.put_object(Bucket=name, Key="cold", Body=b"frozen", StorageClass="GLACIER")
     head = s3.head_object(Bucket=name, Key="cold")
     assert head["StorageClass"] == "GLACIER" and "Restore" not in head
@@ -88,7 +77,7 @@ def test_glacier_restore_standard_tier_on_the_clock(cloud: Any, s3: Any) -> None
 
 
 def test_asking_again_once_restored_moves_the_expiry(cloud: Any, s3: Any) -> None:
-    name = bucket(s3)
+    name = new_bucket(s3, "restore")
     s3.put_object(Bucket=name, Key="cold", Body=b"x", StorageClass="GLACIER")
     assert restore(s3, name, "cold", days=1, tier="Expedited") == 202
     cloud.advance(5 * 60)
@@ -103,7 +92,7 @@ def test_asking_again_once_restored_moves_the_expiry(cloud: Any, s3: Any) -> Non
 
 
 def test_deep_archive_tiers_and_versions(cloud: Any, s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "restore", "Enabled")
     old = s3.put_object(Bucket=name, Key="k", Body=b"old", StorageClass="DEEP_ARCHIVE")["VersionId"]
     s3.put_object(Bucket=name, Key="k", Body=b"new")
     with pytest.raises(ClientError) as err:
@@ -126,7 +115,7 @@ def test_deep_archive_tiers_and_versions(cloud: Any, s3: Any) -> None:
 
 
 def test_restore_of_a_delete_marker_or_missing_key(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "restore", "Enabled")
     with pytest.raises(ClientError) as err:
         restore(s3, name, "missing")
     assert err.value.response["Error"]["Code"] == "NoSuchKey"
@@ -139,7 +128,7 @@ def test_restore_of_a_delete_marker_or_missing_key(s3: Any) -> None:
 
 def test_restore_events_reach_a_queue(cloud: Any, s3: Any) -> None:
     sqs = cloud.client("sqs")
-    name = bucket(s3)
+    name = new_bucket(s3, "restore")
     url = sqs.create_queue(QueueName=f"restore-{uuid.uuid4().hex[:12]}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     try:

@@ -6,24 +6,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-
-@pytest.fixture(scope="module")
-def s3(cloud: Any) -> Any:
-    return cloud.client("s3")
-
-
-def bucket(s3: Any, versioning: str | None = None) -> str:
-    name = f"ver-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    if versioning:
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
-    return name
+from tests.s3util import new_bucket
 
 
 def body(s3: Any, name: str, key: str, **kw: Any) -> bytes:
@@ -48,7 +36,7 @@ def failure(call: Any) -> tuple[int, str, dict[str, str]]:
 
 
 def test_an_unversioned_bucket_keeps_one_null_version(s3: Any) -> None:
-    name = bucket(s3)
+    name = new_bucket(s3, "ver")
     assert "Status" not in s3.get_bucket_versioning(Bucket=name)
     assert "VersionId" not in s3.put_object(Bucket=name, Key="k", Body=b"one")
     s3.put_object(Bucket=name, Key="k", Body=b"two")
@@ -60,7 +48,7 @@ def test_an_unversioned_bucket_keeps_one_null_version(s3: Any) -> None:
 
 
 def test_enabled_versions_get_ids_and_stay_readable(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "ver", "Enabled")
     assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
     ids = [s3.put_object(Bucket=name, Key="k", Body=f"v{i}".encode())["VersionId"] for i in range(3)]
     assert len(set(ids)) == 3 and "null" not in ids
@@ -73,7 +61,7 @@ def test_enabled_versions_get_ids_and_stay_readable(s3: Any) -> None:
 
 
 def test_bad_and_unknown_version_ids(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "ver", "Enabled")
     s3.put_object(Bucket=name, Key="k", Body=b"x")
     status, code, _ = failure(lambda: s3.get_object(Bucket=name, Key="k", VersionId="bad"))
     assert (status, code) == (400, "InvalidArgument")
@@ -84,7 +72,7 @@ def test_bad_and_unknown_version_ids(s3: Any) -> None:
 
 
 def test_versioning_state_is_checked(s3: Any) -> None:
-    name = bucket(s3)
+    name = new_bucket(s3, "ver")
     status, code, _ = failure(lambda: s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Off"}))
     assert (status, code) == (400, "MalformedXML")
 
@@ -93,7 +81,7 @@ def test_versioning_state_is_checked(s3: Any) -> None:
 
 
 def test_a_delete_marker_hides_the_key_and_removing_it_brings_it_back(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "ver", "Enabled")
     vid = s3.put_object(Bucket=name, Key="k", Body=b"kept")["VersionId"]
     marker = s3.delete_object(Bucket=name, Key="k")
     assert marker["DeleteMarker"] is True and marker["VersionId"] not in (vid, "null")
@@ -123,7 +111,7 @@ def test_a_delete_marker_hides_the_key_and_removing_it_brings_it_back(s3: Any) -
 
 
 def test_deleting_the_latest_version_promotes_the_previous(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "ver", "Enabled")
     first = s3.put_object(Bucket=name, Key="k", Body=b"first")["VersionId"]
     second = s3.put_object(Bucket=name, Key="k", Body=b"second")["VersionId"]
     out = s3.delete_object(Bucket=name, Key="k", VersionId=second)
@@ -141,7 +129,7 @@ def test_deleting_the_latest_version_promotes_the_previous(s3: Any) -> None:
 
 
 def test_the_null_version_across_enabling_and_suspending(s3: Any) -> None:
-    name = bucket(s3)
+    name = new_bucket(s3, "ver")
     s3.put_object(Bucket=name, Key="k", Body=b"before")
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     enabled = s3.put_object(Bucket=name, Key="k", Body=b"enabled")["VersionId"]
@@ -183,7 +171,7 @@ def fill(s3: Any, name: str) -> list[tuple[str, str, bool, bool]]:
 
 
 def test_list_object_versions_order_and_pagination(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "ver", "Enabled")
     expected = fill(s3, name)
     out = s3.list_object_versions(Bucket=name)
     assert out["IsTruncated"] is False and "NextKeyMarker" not in out
@@ -207,7 +195,7 @@ def test_list_object_versions_order_and_pagination(s3: Any) -> None:
 
 
 def test_list_object_versions_markers_prefix_and_delimiter(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "ver", "Enabled")
     expected = fill(s3, name)
     # a key marker alone starts after every version of that key
     after_a = sorted(versions(s3, name, KeyMarker="a"), key=expected.index)
@@ -224,7 +212,7 @@ def test_list_object_versions_markers_prefix_and_delimiter(s3: Any) -> None:
 
 
 def test_delete_objects_with_versions(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "ver", "Enabled")
     a1 = s3.put_object(Bucket=name, Key="a", Body=b"1")["VersionId"]
     a2 = s3.put_object(Bucket=name, Key="a", Body=b"2")["VersionId"]
     s3.put_object(Bucket=name, Key="b", Body=b"b")
@@ -244,7 +232,7 @@ def test_delete_objects_with_versions(s3: Any) -> None:
 
 
 def test_copy_from_a_version(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "ver", "Enabled")
     old = s3.put_object(Bucket=name, Key="k", Body=b"old")["VersionId"]
     s3.put_object(Bucket=name, Key="k", Body=b"new")
     out = s3.copy_object(Bucket=name, Key="copy", CopySource={"Bucket": name, "Key": "k", "VersionId": old})
@@ -258,7 +246,7 @@ ALL = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
 
 
 def test_attributes_of_versions_and_markers(s3: Any) -> None:
-    name = bucket(s3, "Enabled")
+    name = new_bucket(s3, "ver", "Enabled")
     data = b"hello world!"
     old = s3.put_object(Bucket=name, Key="k", Body=data, ChecksumAlgorithm="SHA256")
     s3.put_object(Bucket=name, Key="k", Body=b"newer", StorageClass="GLACIER")
@@ -283,7 +271,7 @@ def test_attributes_of_versions_and_markers(s3: Any) -> None:
 
 
 def test_attributes_request_faults(s3: Any) -> None:
-    name = bucket(s3)
+    name = new_bucket(s3, "ver")
     s3.put_object(Bucket=name, Key="k", Body=b"x")
     status, code, _ = failure(lambda: s3.get_object_attributes(Bucket=name, Key="k", ObjectAttributes=["Colour"]))
     assert (status, code) == (400, "InvalidArgument")
@@ -307,7 +295,7 @@ def multipart(s3: Any, name: str, key: str, sizes: list[int], **create: Any) -> 
 
 
 def test_attributes_of_multipart_objects(cloud: Any, s3: Any) -> None:
-    name = bucket(s3)
+    name = new_bucket(s3, "ver")
     multipart(s3, name, "composite", [5 * MIB, 5 * MIB, 7], ChecksumAlgorithm="SHA256")
     out = s3.get_object_attributes(Bucket=name, Key="composite", ObjectAttributes=ALL)
     head = s3.head_object(Bucket=name, Key="composite", ChecksumMode="ENABLED")

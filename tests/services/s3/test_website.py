@@ -5,17 +5,13 @@ directly and, once the gateway routes website hosts, over HTTP."""
 from __future__ import annotations
 
 import http.client
-import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 
-from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.protocol.http import Request
-from cloudlet.server.config import Config
-from cloudlet.server.gateway import Gateway
 from cloudlet.services.s3 import website
+from tests.s3util import in_process, new_bucket, refusal
 
 INDEX = {"IndexDocument": {"Suffix": "index.html"}}
 
@@ -83,9 +79,7 @@ def test_website_hosts(host, bucket):
 # the endpoint, called directly -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def gw():
-    gateway = Gateway(Config(ephemeral=True))
-    ctx = Context(account="000000000000", region="us-east-1", principal_arn="arn:aws:iam::000000000000:root",
-                  access_key="test", request_id="r", service="s3", operation="PutObject", gateway=gateway)
+    ctx = in_process()
     s3 = ctx.aws("s3")
     for name in ("site", "bare", "plain", "moved", "broken"):
         s3.create_bucket(Bucket=name)
@@ -107,7 +101,7 @@ def gw():
     s3.put_bucket_website(Bucket="moved", WebsiteConfiguration={"RedirectAllRequestsTo": {
         "HostName": "www.example.com", "Protocol": "https"}})
     s3.put_bucket_website(Bucket="broken", WebsiteConfiguration={**INDEX, "ErrorDocument": {"Key": "missing.html"}})
-    return gateway
+    return ctx.gateway
 
 
 def _get(gw, bucket: str, path: str, method: str = "GET", **headers: str):
@@ -179,37 +173,25 @@ def test_what_the_endpoint_refuses(gw):
 
 
 # over HTTP -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def s3(cloud):
-    return cloud.client("s3")
-
-
 def test_website_round_trip(s3):
-    b = f"web-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=b)
-    with pytest.raises(ClientError) as err:
-        s3.get_bucket_website(Bucket=b)
-    assert err.value.response["Error"]["Code"] == "NoSuchWebsiteConfiguration"
+    b = new_bucket(s3, "web")
+    assert refusal(s3.get_bucket_website, Bucket=b).code == "NoSuchWebsiteConfiguration"
     cfg = {**INDEX, "ErrorDocument": {"Key": "error.html"}, "RoutingRules": [
         _rule({"ReplaceKeyWith": "index.html", "HttpRedirectCode": "302"}, KeyPrefixEquals="old")]}
     s3.put_bucket_website(Bucket=b, WebsiteConfiguration=cfg)
     got = s3.get_bucket_website(Bucket=b)
     got.pop("ResponseMetadata")
     assert got == cfg
-    with pytest.raises(ClientError) as err:
-        s3.put_bucket_website(Bucket=b, WebsiteConfiguration={"IndexDocument": {"Suffix": "a/b"}})
-    assert err.value.response["Error"]["Code"] == "InvalidArgument"
+    assert refusal(s3.put_bucket_website, Bucket=b, WebsiteConfiguration={"IndexDocument": {"Suffix": "a/b"}}).code == (
+        "InvalidArgument")
     s3.delete_bucket_website(Bucket=b)
     s3.delete_bucket_website(Bucket=b)
-    with pytest.raises(ClientError) as err:
-        s3.get_bucket_website(Bucket=b)
-    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert refusal(s3.get_bucket_website, Bucket=b).status == 404
 
 
 
 def test_website_over_http(s3, cloud):
-    b = f"web-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=b)
+    b = new_bucket(s3, "web")
     s3.put_object(Bucket=b, Key="index.html", Body=b"home", ContentType="text/html")
     s3.put_bucket_website(Bucket=b, WebsiteConfiguration=INDEX)
     conn = http.client.HTTPConnection("127.0.0.1", cloud.port, timeout=5)

@@ -2,7 +2,8 @@
 request payment, transfer acceleration, default encryption, CORS and website.
 
 Each is one ``cfg`` record (``storage.put_config``) in the shape its Put operation
-parsed; what checks them lives with what uses them (``cors``, ``website``, ``grants``).
+parsed, read, written and deleted through ``subresources``; what checks them lives with
+what uses them (``cors``, ``website``, ``grants``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.s3 import cors, errors, grants, storage, website
-from cloudlet.services.s3.subresources import require_bucket
+from cloudlet.services.s3.subresources import read_config, remove_config, require_bucket, require_config, write_config
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -28,30 +29,15 @@ _OWNERSHIP = ("BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced")
 # public access block ----------------------------------------------------------------------
 def put_public_access_block(ctx: Context, req: Input) -> Output:
     given = req.get("PublicAccessBlockConfiguration") or {}
-    value = {flag: bool(given.get(flag)) for flag in _PAB_FLAGS}
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.put_config(t, b["name"], "public-access-block", value)
-    return {}
+    return write_config(ctx, req, "public-access-block", {flag: bool(given.get(flag)) for flag in _PAB_FLAGS})
 
 
 def get_public_access_block(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        value = storage.get_config(t, b["name"], "public-access-block")
-    if value is None:
-        raise ServiceError(
-            "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", 404,
-            fields={"BucketName": b["name"]},
-        )
-    return {"PublicAccessBlockConfiguration": value}
+    return {"PublicAccessBlockConfiguration": require_config(ctx, req, "public-access-block")}
 
 
 def delete_public_access_block(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.delete_config(t, b["name"], "public-access-block")
-    return {}
+    return remove_config(ctx, req, "public-access-block")
 
 
 # ownership controls -------------------------------------------------------------------------
@@ -75,22 +61,11 @@ def put_bucket_ownership_controls(ctx: Context, req: Input) -> Output:
 
 
 def get_bucket_ownership_controls(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        value = storage.get_config(t, b["name"], "ownership")
-    if value is None:
-        raise ServiceError(
-            "OwnershipControlsNotFoundError", "The bucket ownership controls were not found", 404,
-            fields={"BucketName": b["name"]},
-        )
-    return {"OwnershipControls": value}
+    return {"OwnershipControls": require_config(ctx, req, "ownership")}
 
 
 def delete_bucket_ownership_controls(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.delete_config(t, b["name"], "ownership")
-    return {}
+    return remove_config(ctx, req, "ownership")
 
 
 # logging ----------------------------------------------------------------------------------
@@ -120,9 +95,7 @@ def put_bucket_logging(ctx: Context, req: Input) -> Output:
 
 
 def get_bucket_logging(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        value = storage.get_config(t, b["name"], "logging")
+    _b, value = read_config(ctx, req, "logging")
     return dict(value) if value else {}
 
 
@@ -131,16 +104,11 @@ def put_bucket_request_payment(ctx: Context, req: Input) -> Output:
     payer = (req.get("RequestPaymentConfiguration") or {}).get("Payer")
     if payer not in ("Requester", "BucketOwner"):
         raise errors.malformed_xml()
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.put_config(t, b["name"], "request-payment", {"Payer": payer})
-    return {}
+    return write_config(ctx, req, "request-payment", {"Payer": payer})
 
 
 def get_bucket_request_payment(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        value = storage.get_config(t, b["name"], "request-payment")
+    _b, value = read_config(ctx, req, "request-payment")
     return {"Payer": (value or {}).get("Payer", "BucketOwner")}
 
 
@@ -160,9 +128,7 @@ def put_bucket_accelerate_configuration(ctx: Context, req: Input) -> Output:
 
 
 def get_bucket_accelerate_configuration(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        value = storage.get_config(t, b["name"], "accelerate")
+    _b, value = read_config(ctx, req, "accelerate")
     return dict(value) if value else {}  # never configured: no Status at all
 
 
@@ -183,74 +149,41 @@ def put_bucket_encryption(ctx: Context, req: Input) -> Output:
                 "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse",
                 "ApplyServerSideEncryptionByDefault",
             )
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.put_config(t, b["name"], "encryption", {"Rules": rules})
-    return {}
+    return write_config(ctx, req, "encryption", {"Rules": rules})
 
 
 def get_bucket_encryption(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        value = storage.get_config(t, b["name"], "encryption")
+    _b, value = read_config(ctx, req, "encryption")
     return {"ServerSideEncryptionConfiguration": value or DEFAULT_ENCRYPTION}
 
 
 def delete_bucket_encryption(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.delete_config(t, b["name"], "encryption")  # back to the SSE-S3 default
-    return {}
+    return remove_config(ctx, req, "encryption")  # back to the SSE-S3 default
 
 
 # CORS -------------------------------------------------------------------------------------
 def put_bucket_cors(ctx: Context, req: Input) -> Output:
-    rules = cors.validate(req.get("CORSConfiguration") or {})
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.put_config(t, b["name"], "cors", {"CORSRules": rules})
-    return {}
+    return write_config(ctx, req, "cors", {"CORSRules": cors.validate(req.get("CORSConfiguration") or {})})
 
 
 def get_bucket_cors(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        value = storage.get_config(t, b["name"], "cors")
-    if value is None:
-        raise ServiceError("NoSuchCORSConfiguration", "The CORS configuration does not exist", 404,
-                           fields={"BucketName": b["name"]})
-    return {"CORSRules": value["CORSRules"]}
+    return {"CORSRules": require_config(ctx, req, "cors")["CORSRules"]}
 
 
 def delete_bucket_cors(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.delete_config(t, b["name"], "cors")
-    return {}
+    return remove_config(ctx, req, "cors")
 
 
 # website ----------------------------------------------------------------------------------
 def put_bucket_website(ctx: Context, req: Input) -> Output:
     cfg = req.get("WebsiteConfiguration") or {}
     website.validate(cfg)
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.put_config(t, b["name"], "website", cfg)
-    return {}
+    return write_config(ctx, req, "website", cfg)
 
 
 def get_bucket_website(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        value = storage.get_config(t, b["name"], "website")
-    if value is None:
-        raise ServiceError("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration",
-                           404, fields={"BucketName": b["name"]})
-    return dict(value)
+    return dict(require_config(ctx, req, "website"))
 
 
 def delete_bucket_website(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.delete_config(t, b["name"], "website")
-    return {}
+    return remove_config(ctx, req, "website")

@@ -65,6 +65,26 @@ def access_denied(message: str = "Access Denied") -> ServiceError:
     return ServiceError("AccessDenied", message, 403)
 
 
+# what S3 answers (404) for a bucket configuration that is not set: cfg record -> (code, message)
+_NOT_CONFIGURED = {
+    "public-access-block": ("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found"),
+    "ownership": ("OwnershipControlsNotFoundError", "The bucket ownership controls were not found"),
+    "cors": ("NoSuchCORSConfiguration", "The CORS configuration does not exist"),
+    "website": ("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration"),
+    "tagging": ("NoSuchTagSet", "The TagSet does not exist"),
+    "policy": ("NoSuchBucketPolicy", "The bucket policy does not exist"),
+    "lifecycle": ("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
+    "replication": ("ReplicationConfigurationNotFoundError", "The replication configuration was not found"),
+    "object-lock": ("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket"),
+}
+
+
+def not_configured(config: str, bucket: str) -> ServiceError:
+    """The bucket has no configuration `config` (a ``cfg`` record name)."""
+    code, message = _NOT_CONFIGURED[config]
+    return ServiceError(code, message, 404, fields={"BucketName": bucket})
+
+
 def invalid_part_number(part: int, parts: int) -> ServiceError:
     return ServiceError(
         "InvalidPartNumber", "The requested partnumber is not satisfiable", 416,

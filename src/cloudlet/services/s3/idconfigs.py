@@ -7,7 +7,7 @@ a continuation token. A bucket holds at most 1,000 of each family.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
@@ -16,6 +16,8 @@ from cloudlet.services.s3.subresources import count_by_id, get_by_id, list_by_id
 
 Input = dict[str, Any]
 Output = dict[str, Any]
+Handler = Callable[[Context, Input], Output]
+Check = Callable[[dict[str, Any]], None]
 
 MAX_PER_FAMILY = 1000
 
@@ -38,7 +40,7 @@ def _check_tiering(cfg: dict[str, Any]) -> None:
             raise errors.malformed_xml()
 
 
-def _put(ctx: Context, req: Input, family: str, member: str, check: Any = None) -> Output:
+def _put(ctx: Context, req: Input, family: str, member: str, check: Check | None) -> Output:
     cfg = req.get(member) or {}
     if check is not None:
         check(cfg)
@@ -88,69 +90,32 @@ def _list(ctx: Context, req: Input, family: str, member: str) -> Output:
     return out
 
 
-# inventory --------------------------------------------------------------------------------
-def put_bucket_inventory_configuration(ctx: Context, req: Input) -> Output:
-    return _put(ctx, req, "inventory", "InventoryConfiguration", _check_inventory)
+def _family(family: str, member: str, check: Check | None = None) -> tuple[Handler, Handler, Handler, Handler]:
+    """Put/Get/Delete/List handlers of one family, whose configurations the request holds
+    in `member` (``<member>List`` in a listing)."""
+
+    def put(ctx: Context, req: Input) -> Output:
+        return _put(ctx, req, family, member, check)
+
+    def get(ctx: Context, req: Input) -> Output:
+        return _get(ctx, req, family, member)
+
+    def delete(ctx: Context, req: Input) -> Output:
+        return _delete(ctx, req, family)
+
+    def list_(ctx: Context, req: Input) -> Output:
+        return _list(ctx, req, family, member + "List")
+
+    return put, get, delete, list_
 
 
-def get_bucket_inventory_configuration(ctx: Context, req: Input) -> Output:
-    return _get(ctx, req, "inventory", "InventoryConfiguration")
-
-
-def delete_bucket_inventory_configuration(ctx: Context, req: Input) -> Output:
-    return _delete(ctx, req, "inventory")
-
-
-def list_bucket_inventory_configurations(ctx: Context, req: Input) -> Output:
-    return _list(ctx, req, "inventory", "InventoryConfigurationList")
-
-
-# metrics ----------------------------------------------------------------------------------
-def put_bucket_metrics_configuration(ctx: Context, req: Input) -> Output:
-    return _put(ctx, req, "metrics", "MetricsConfiguration")
-
-
-def get_bucket_metrics_configuration(ctx: Context, req: Input) -> Output:
-    return _get(ctx, req, "metrics", "MetricsConfiguration")
-
-
-def delete_bucket_metrics_configuration(ctx: Context, req: Input) -> Output:
-    return _delete(ctx, req, "metrics")
-
-
-def list_bucket_metrics_configurations(ctx: Context, req: Input) -> Output:
-    return _list(ctx, req, "metrics", "MetricsConfigurationList")
-
-
-# analytics --------------------------------------------------------------------------------
-def put_bucket_analytics_configuration(ctx: Context, req: Input) -> Output:
-    return _put(ctx, req, "analytics", "AnalyticsConfiguration")
-
-
-def get_bucket_analytics_configuration(ctx: Context, req: Input) -> Output:
-    return _get(ctx, req, "analytics", "AnalyticsConfiguration")
-
-
-def delete_bucket_analytics_configuration(ctx: Context, req: Input) -> Output:
-    return _delete(ctx, req, "analytics")
-
-
-def list_bucket_analytics_configurations(ctx: Context, req: Input) -> Output:
-    return _list(ctx, req, "analytics", "AnalyticsConfigurationList")
-
-
-# Intelligent-Tiering ----------------------------------------------------------------------
-def put_bucket_intelligent_tiering_configuration(ctx: Context, req: Input) -> Output:
-    return _put(ctx, req, "intelligent-tiering", "IntelligentTieringConfiguration", _check_tiering)
-
-
-def get_bucket_intelligent_tiering_configuration(ctx: Context, req: Input) -> Output:
-    return _get(ctx, req, "intelligent-tiering", "IntelligentTieringConfiguration")
-
-
-def delete_bucket_intelligent_tiering_configuration(ctx: Context, req: Input) -> Output:
-    return _delete(ctx, req, "intelligent-tiering")
-
-
-def list_bucket_intelligent_tiering_configurations(ctx: Context, req: Input) -> Output:
-    return _list(ctx, req, "intelligent-tiering", "IntelligentTieringConfigurationList")
+# one line per family: the registry finds each handler by the name it is bound to here
+(put_bucket_inventory_configuration, get_bucket_inventory_configuration, delete_bucket_inventory_configuration,
+ list_bucket_inventory_configurations) = _family("inventory", "InventoryConfiguration", _check_inventory)
+(put_bucket_metrics_configuration, get_bucket_metrics_configuration, delete_bucket_metrics_configuration,
+ list_bucket_metrics_configurations) = _family("metrics", "MetricsConfiguration")
+(put_bucket_analytics_configuration, get_bucket_analytics_configuration, delete_bucket_analytics_configuration,
+ list_bucket_analytics_configurations) = _family("analytics", "AnalyticsConfiguration")
+(put_bucket_intelligent_tiering_configuration, get_bucket_intelligent_tiering_configuration,
+ delete_bucket_intelligent_tiering_configuration, list_bucket_intelligent_tiering_configurations) = _family(
+    "intelligent-tiering", "IntelligentTieringConfiguration", _check_tiering)

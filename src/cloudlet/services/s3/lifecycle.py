@@ -371,13 +371,7 @@ def _check_transitions(transitions: list[Mapping[str, Any]], exp: Mapping[str, A
         )
     for t in transitions:
         if t.get("Days") is not None:
-            if t["Days"] < 0:
-                raise _invalid_argument("'Days' in Transition action must be nonnegative")
-            if t["StorageClass"] in INFREQUENT and t["Days"] < 30:
-                raise _invalid_argument(
-                    "'Days' in Transition action must be greater than or equal to 30 "
-                    f"for storageClass '{t['StorageClass']}'"
-                )
+            _check_transition_days(t, "Days", "Transition")
         elif not _at_midnight(t["Date"]):
             raise _invalid_argument("'Date' must be at midnight GMT")
     if transitions and (exp.get("Days") is not None or exp.get("Date") is not None):
@@ -405,17 +399,21 @@ def _check_transitions(transitions: list[Mapping[str, Any]], exp: Mapping[str, A
         )
 
 
+def _check_transition_days(t: Mapping[str, Any], field: str, action: str) -> None:
+    """A transition's age: not negative, and 30 days at least into an infrequent-access class."""
+    if t[field] < 0:
+        raise _invalid_argument(f"'{field}' in {action} action must be nonnegative")
+    if t["StorageClass"] in INFREQUENT and t[field] < 30:
+        raise _invalid_argument(
+            f"'{field}' in {action} action must be greater than or equal to 30 for storageClass '{t['StorageClass']}'"
+        )
+
+
 def _check_noncurrent_transitions(rule: Mapping[str, Any], nve: Mapping[str, Any] | None, where: str) -> None:
     transitions = rule.get("NoncurrentVersionTransitions") or []
     _check_distinct(transitions, "NoncurrentVersionTransition", where)
     for t in transitions:
-        if t["NoncurrentDays"] < 0:
-            raise _invalid_argument("'NoncurrentDays' in NoncurrentVersionTransition action must be nonnegative")
-        if t["StorageClass"] in INFREQUENT and t["NoncurrentDays"] < 30:
-            raise _invalid_argument(
-                "'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 "
-                f"for storageClass '{t['StorageClass']}'"
-            )
+        _check_transition_days(t, "NoncurrentDays", "NoncurrentVersionTransition")
         _check_newer(rule, t, "NoncurrentVersionTransition")
     _check_order(transitions, "NoncurrentDays", "NoncurrentVersionTransition", where)
     if nve is not None and any(t["NoncurrentDays"] >= nve["NoncurrentDays"] for t in transitions):

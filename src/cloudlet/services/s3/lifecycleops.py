@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from cloudlet.core.context import Context
-from cloudlet.core.errors import ServiceError
-from cloudlet.services.s3 import errors, lifecycle, lifecyclejob, storage
+from cloudlet.services.s3 import lifecycle, lifecyclejob, storage
+from cloudlet.services.s3.subresources import require_bucket, require_config
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -22,25 +22,11 @@ CONFIG = "lifecycle"
 MIN_SIZE = "TransitionDefaultMinimumObjectSize"
 
 
-def _no_such_lifecycle_configuration(bucket: str) -> ServiceError:
-    return ServiceError(
-        "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", 404, fields={"BucketName": bucket}
-    )
-
-
-def _bucket(t: Any, req: Input) -> dict[str, Any]:
-    b = storage.get_bucket(t, req["Bucket"])
-    expected = req.get("ExpectedBucketOwner")
-    if expected is not None and expected != b["account"]:
-        raise errors.access_denied()
-    return b
-
-
 def put_bucket_lifecycle_configuration(ctx: Context, req: Input) -> Output:
     policy = req.get(MIN_SIZE)
     cfg = req.get("LifecycleConfiguration")
     with storage.tx(ctx) as t:
-        b = _bucket(t, req)  # a missing bucket is named before a bad configuration
+        b = require_bucket(t, req)  # a missing bucket is named before a bad configuration
         lifecycle.validate(cfg, transition_minimum=policy)
         policy = policy or lifecycle.ALL_128K
         stored = {"Rules": lifecycle.assign_ids(cfg or {})["Rules"], MIN_SIZE: policy}
@@ -50,18 +36,14 @@ def put_bucket_lifecycle_configuration(ctx: Context, req: Input) -> Output:
 
 
 def get_bucket_lifecycle_configuration(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = _bucket(t, req)
-        cfg = storage.get_config(t, b["name"], CONFIG)
-    if not cfg:
-        raise _no_such_lifecycle_configuration(b["name"])
+    cfg = require_config(ctx, req, CONFIG)
     return {"Rules": cfg["Rules"], MIN_SIZE: cfg.get(MIN_SIZE) or lifecycle.ALL_128K}
 
 
 def delete_bucket_lifecycle(ctx: Context, req: Input) -> Output:
     """Succeeds (204) whether or not there was a configuration."""
     with storage.tx(ctx) as t:
-        b = _bucket(t, req)
+        b = require_bucket(t, req)
         storage.delete_config(t, b["name"], CONFIG)
         lifecyclejob.unschedule(ctx, b["name"])
     return {}

@@ -14,7 +14,6 @@ Input = dict[str, Any]
 Output = dict[str, Any]
 
 
-
 def _max_keys(req: Input) -> int:
     n = req.get("MaxKeys")
     if n is None:
@@ -57,74 +56,47 @@ def _drop_unasked(contents: list[dict[str, Any]], req: Input) -> None:
             e.pop("RestoreStatus", None)
 
 
-def _page(t: Tx, bucket: str, prefix: str, delimiter: str | None, after: str | None, limit: int, enc: Any,
-          fetch_owner: bool) -> tuple[list[dict[str, Any]], list[str], str | None, bool]:
-    """Contents, common prefixes, the last key or prefix returned, and whether more follow."""
-    contents: list[dict[str, Any]] = []
-    prefixes: list[str] = []
-    last: str | None = None
-    truncated = False
-    if limit == 0:
-        return contents, prefixes, None, False
-    for kind, item in scan.walk(t, "o", bucket, prefix, delimiter, after):
-        if len(contents) + len(prefixes) == limit:
-            truncated = True
-            break
-        if kind == "prefix":
-            prefixes.append(item)
-            last = item
-        else:
-            contents.append(_entry(item.value, enc, fetch_owner))
-            last = item.value["key"]
-    return contents, prefixes, last, truncated
-
-
-def _after_marker(bucket: str, marker: str | None, delimiter: str | None) -> str | None:
-    if not marker:
-        return None
-    if delimiter and marker.endswith(delimiter):
-        return f"{bucket}/{marker}{scan.AFTER_ALL}"  # a common prefix: skip everything under it
-    return f"{bucket}/{marker}"
-
-
-def list_objects_v2(ctx: Context, req: Input) -> Output:
+def _objects(ctx: Context, req: Input, limit: int, enc: Any, marker: str | None,
+             fetch_owner: bool) -> tuple[Output, list[str], str | None]:
+    """What ListObjects and ListObjectsV2 answer alike (Contents after `marker`), the common
+    prefixes and the last key or prefix of a truncated page."""
     bucket = req["Bucket"]
     prefix = req.get("Prefix") or ""
     delimiter = req.get("Delimiter") or None
-    limit = _max_keys(req)
-    enc = scan.encoder(req)
+    after = scan.resume_after(bucket, marker, delimiter, lambda key: f"{bucket}/{key}")
+    with storage.tx(ctx) as t:
+        storage.get_bucket(t, bucket)
+        # MaxKeys=0 answers an empty page, never a truncated one
+        pg = scan.page(t, "o", bucket, prefix, delimiter, after, limit) if limit else scan.Page([], [], None, False)
+    contents = [_entry(v, enc, fetch_owner) for v in pg.records]
+    _drop_unasked(contents, req)
+    out: Output = {"Name": bucket, "Prefix": enc(prefix), "MaxKeys": _echo_max_keys(req, limit), "IsTruncated": pg.truncated}
+    if contents:
+        out["Contents"] = contents
+    scan.shared_output(out, req, enc, pg.prefixes, delimiter)
+    return out, pg.prefixes, pg.next_markers()[0]
+
+
+def _echo_max_keys(req: Input, limit: int) -> int:
+    """MaxKeys as asked (even above 1,000), 1,000 when not asked."""
+    return limit if req.get("MaxKeys") is None else req["MaxKeys"]
+
+
+def list_objects_v2(ctx: Context, req: Input) -> Output:
+    limit, enc = _max_keys(req), scan.encoder(req)
     token = req.get("ContinuationToken")
     start_after = req.get("StartAfter")
     if token is not None:
         marker = _decode_token(token)
     else:
-        marker = start_after if start_after and start_after > prefix else None
-    with storage.tx(ctx) as t:
-        storage.get_bucket(t, bucket)
-        contents, prefixes, last, truncated = _page(
-            t, bucket, prefix, delimiter, _after_marker(bucket, marker, delimiter), limit, enc, bool(req.get("FetchOwner"))
-        )
-    _drop_unasked(contents, req)
-    out: Output = {
-        "Name": bucket,
-        "Prefix": enc(prefix),
-        "MaxKeys": limit if req.get("MaxKeys") is None else req["MaxKeys"],
-        "KeyCount": len(contents) + len(prefixes),
-        "IsTruncated": truncated,
-    }
-    if contents:
-        out["Contents"] = contents
-    if prefixes:
-        out["CommonPrefixes"] = [{"Prefix": enc(p)} for p in prefixes]
-    if delimiter:
-        out["Delimiter"] = enc(delimiter)
-    if req.get("EncodingType"):
-        out["EncodingType"] = req["EncodingType"]
+        marker = start_after if start_after and start_after > (req.get("Prefix") or "") else None
+    out, prefixes, last = _objects(ctx, req, limit, enc, marker, bool(req.get("FetchOwner")))
+    out["KeyCount"] = len(out.get("Contents", ())) + len(prefixes)
     if token is not None:
         out["ContinuationToken"] = token
     if start_after:
         out["StartAfter"] = enc(start_after)
-    if truncated and last is not None:
+    if last is not None:
         out["NextContinuationToken"] = base64.urlsafe_b64encode(last.encode("utf-8")).decode()
     return out
 
@@ -137,35 +109,12 @@ def _decode_token(token: str) -> str:
 
 
 def list_objects(ctx: Context, req: Input) -> Output:
-    bucket = req["Bucket"]
-    prefix = req.get("Prefix") or ""
-    delimiter = req.get("Delimiter") or None
-    limit = _max_keys(req)
-    enc = scan.encoder(req)
+    limit, enc = _max_keys(req), scan.encoder(req)
     marker = req.get("Marker") or None
-    with storage.tx(ctx) as t:
-        storage.get_bucket(t, bucket)
-        contents, prefixes, last, truncated = _page(
-            t, bucket, prefix, delimiter, _after_marker(bucket, marker, delimiter), limit, enc, True
-        )
-    _drop_unasked(contents, req)
-    out: Output = {
-        "Name": bucket,
-        "Prefix": enc(prefix),
-        "Marker": enc(marker or ""),
-        "MaxKeys": limit if req.get("MaxKeys") is None else req["MaxKeys"],
-        "IsTruncated": truncated,
-    }
-    if contents:
-        out["Contents"] = contents
-    if prefixes:
-        out["CommonPrefixes"] = [{"Prefix": enc(p)} for p in prefixes]
-    if delimiter:
-        out["Delimiter"] = enc(delimiter)
-        if truncated and last is not None:
-            out["NextMarker"] = enc(last)  # S3 gives NextMarker only with a delimiter
-    if req.get("EncodingType"):
-        out["EncodingType"] = req["EncodingType"]
+    out, _prefixes, last = _objects(ctx, req, limit, enc, marker, True)
+    out["Marker"] = enc(marker or "")
+    if req.get("Delimiter") and last is not None:
+        out["NextMarker"] = enc(last)  # S3 gives NextMarker only with a delimiter
     return out
 
 
@@ -182,22 +131,13 @@ def list_object_versions(ctx: Context, req: Input) -> Output:
                                       "version-id-marker", vid_marker)
     versions: list[dict[str, Any]] = []
     markers: list[dict[str, Any]] = []
-    prefixes: list[str] = []
-    truncated = False
-    next_key = next_vid = None
     with storage.tx(ctx) as t:
         storage.get_bucket(t, bucket)
-        after = _version_start(t, bucket, key_marker, vid_marker, delimiter)
+        after = scan.resume_after(bucket, key_marker, delimiter,
+                                  (lambda key: _version_record(t, bucket, key, vid_marker)) if vid_marker else None)
+        pg = scan.page(t, "v", bucket, prefix, delimiter, after, limit)
         current_key = None
-        for kind, item in scan.walk(t, "v", bucket, prefix, delimiter, after):
-            if len(versions) + len(markers) + len(prefixes) == limit:
-                truncated = True
-                break
-            if kind == "prefix":
-                prefixes.append(item)
-                next_key, next_vid = item, None
-                continue
-            v = item.value
+        for v in pg.records:
             latest = v["key"] != current_key and _is_newest(t, bucket, v)
             current_key = v["key"]
             entry: dict[str, Any] = {
@@ -215,26 +155,21 @@ def list_object_versions(ctx: Context, req: Input) -> Output:
                     entry["ChecksumAlgorithm"] = [v["cks"]["alg"]]
                     entry["ChecksumType"] = v["cks"]["type"]
                 versions.append(entry)
-            next_key, next_vid = v["key"], v["vid"]
     out: Output = {
         "Name": bucket,
         "Prefix": enc(prefix),
         "KeyMarker": enc(key_marker or ""),
         "VersionIdMarker": vid_marker or "",
-        "MaxKeys": limit if req.get("MaxKeys") is None else req["MaxKeys"],
-        "IsTruncated": truncated,
+        "MaxKeys": _echo_max_keys(req, limit),
+        "IsTruncated": pg.truncated,
     }
     if versions:
         out["Versions"] = versions
     if markers:
         out["DeleteMarkers"] = markers
-    if prefixes:
-        out["CommonPrefixes"] = [{"Prefix": enc(p)} for p in prefixes]
-    if delimiter:
-        out["Delimiter"] = enc(delimiter)
-    if req.get("EncodingType"):
-        out["EncodingType"] = req["EncodingType"]
-    if truncated and next_key is not None:
+    scan.shared_output(out, req, enc, pg.prefixes, delimiter)
+    next_key, next_vid = pg.next_markers("vid")
+    if next_key is not None:
         out["NextKeyMarker"] = enc(next_key)
         if next_vid is not None:
             out["NextVersionIdMarker"] = next_vid
@@ -246,14 +181,8 @@ def _is_newest(t: Tx, bucket: str, v: dict[str, Any]) -> bool:
     return top is not None and top["seq"] == v["seq"]
 
 
-def _version_start(t: Tx, bucket: str, key_marker: str | None, vid_marker: str | None, delimiter: str | None) -> str | None:
-    if not key_marker:
-        return None
-    if delimiter and key_marker.endswith(delimiter):
-        return f"{bucket}/{key_marker}{scan.AFTER_ALL}"
-    if vid_marker:
-        v = storage.find_version(t, bucket, key_marker, vid_marker)
-        if v is None:
-            raise errors.invalid_argument("Invalid version id specified", "version-id-marker", vid_marker)
-        return storage.version_key(bucket, key_marker, v["seq"])
-    return f"{bucket}/{key_marker}\0{scan.AFTER_ALL}"  # after every version of the marker key
+def _version_record(t: Tx, bucket: str, key: str, vid_marker: str) -> str:
+    v = storage.find_version(t, bucket, key, vid_marker)
+    if v is None:
+        raise errors.invalid_argument("Invalid version id specified", "version-id-marker", vid_marker)
+    return storage.version_key(bucket, key, v["seq"])

@@ -9,7 +9,7 @@ cannot be switched off, and versioning cannot be suspended (``buckets``).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
@@ -17,6 +17,8 @@ from cloudlet.services.s3 import errors, locking, reads, storage
 
 Input = dict[str, Any]
 Output = dict[str, Any]
+
+_NO_LOCK = {"mode": None, "until": None, "hold": None}
 
 
 # the bucket's configuration -------------------------------------------------------------
@@ -63,10 +65,7 @@ def get_object_lock_configuration(ctx: Context, req: Input) -> Output:
         b = storage.get_bucket(t, req["Bucket"])
         cfg = storage.get_config(t, b["name"], locking.CONFIG)
     if not b.get("lock"):
-        raise ServiceError(
-            "ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket", 404,
-            fields={"BucketName": b["name"]},
-        )
+        raise errors.not_configured(locking.CONFIG, b["name"])
     return {"ObjectLockConfiguration": cfg or {"ObjectLockEnabled": "Enabled"}}
 
 
@@ -83,20 +82,11 @@ def put_object_retention(ctx: Context, req: Input) -> Output:
         raise errors.invalid_argument("The retain until date must be in the future!", "RetainUntilDate",
                                       _iso(until))
     bypass = bool(req.get("BypassGovernanceRetention"))
-    with storage.tx(ctx) as t:
-        b, v = _locked_version(t, req, "PUT")
-        locking.check_retention_change(v.get("lock"), mode, ts, bypass)
-        lock = dict(v.get("lock") or {"hold": None})
-        lock["mode"], lock["until"] = mode, ts
-        v["lock"] = lock
-        storage.update_version(t, b["name"], v)
-    return {}
+    return _change_lock(ctx, req, lambda lock: locking.check_retention_change(lock, mode, ts, bypass), mode=mode, until=ts)
 
 
 def get_object_retention(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        _b, v = _locked_version(t, req, "GET")
-    lock = v.get("lock") or {}
+    lock = _lock_of(ctx, req)
     if not lock.get("mode"):
         raise locking.no_object_lock()
     return {"Retention": {"Mode": lock["mode"], "RetainUntilDate": datetime.fromtimestamp(lock["until"], timezone.utc)}}
@@ -107,19 +97,11 @@ def put_object_legal_hold(ctx: Context, req: Input) -> Output:
     status = (req.get("LegalHold") or {}).get("Status")
     if status not in ("ON", "OFF"):
         raise errors.malformed_xml()
-    with storage.tx(ctx) as t:
-        b, v = _locked_version(t, req, "PUT")
-        lock = dict(v.get("lock") or {"mode": None, "until": None})
-        lock["hold"] = status == "ON"
-        v["lock"] = lock
-        storage.update_version(t, b["name"], v)
-    return {}
+    return _change_lock(ctx, req, None, hold=status == "ON")
 
 
 def get_object_legal_hold(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        _b, v = _locked_version(t, req, "GET")
-    hold = (v.get("lock") or {}).get("hold")
+    hold = _lock_of(ctx, req).get("hold")
     if hold is None:
         raise locking.no_object_lock()
     return {"LegalHold": {"Status": "ON" if hold else "OFF"}}
@@ -133,6 +115,24 @@ def _locked_version(t: Any, req: Input, method: str) -> tuple[dict[str, Any], di
     if not b.get("lock"):
         raise locking.not_lock_bucket()
     return b, reads.find_target(t, b, req["Key"], req.get("VersionId"), method)
+
+
+def _change_lock(ctx: Context, req: Input, check: Callable[[Any], None] | None, **change: Any) -> Output:
+    """Set retention (mode, until) or the legal hold (hold) of a version, keeping the other;
+    `check` sees the version's lock as it was."""
+    with storage.tx(ctx) as t:
+        b, v = _locked_version(t, req, "PUT")
+        if check is not None:
+            check(v.get("lock"))
+        v["lock"] = {**_NO_LOCK, **(v.get("lock") or {}), **change}
+        storage.update_version(t, b["name"], v)
+    return {}
+
+
+def _lock_of(ctx: Context, req: Input) -> dict[str, Any]:
+    with storage.tx(ctx) as t:
+        _b, v = _locked_version(t, req, "GET")
+    return v.get("lock") or {}
 
 
 def _seconds(value: Any) -> float:

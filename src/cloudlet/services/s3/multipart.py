@@ -225,7 +225,7 @@ def _part_data_key(ctx: Context, t: Tx, upload: Upload, req: Input) -> bytes:
 # parts -----------------------------------------------------------------------------------
 def upload_part(ctx: Context, req: Input) -> Any:
     _check_part_number(req["PartNumber"])
-    if isinstance(req.get("Body"), BodyStream) and not ctx.internal:
+    if payload.worth_a_thread(req.get("Body")) and not ctx.internal:
         return asyncio.to_thread(_upload_part, ctx, req)  # hashing and sealing a large body off the loop
     return _upload_part(ctx, req)
 
@@ -386,55 +386,33 @@ def list_multipart_uploads(ctx: Context, req: Input) -> Output:
     uid_marker = req.get("UploadIdMarker") or None
     limit = _limit(req, "MaxUploads", "max-uploads")
     enc = scan.encoder(req)
-    if key_marker is None:
-        after = None
-    elif delimiter and key_marker.endswith(delimiter):
-        after = f"{bucket}/{key_marker}{scan.AFTER_ALL}"  # a common prefix: skip everything under it
-    elif uid_marker:
-        after = _upload_key(bucket, key_marker, uid_marker)
-    else:
-        after = f"{bucket}/{key_marker}\0{scan.AFTER_ALL}"  # after every upload of the marker key
+    after = scan.resume_after(bucket, key_marker, delimiter,
+                              (lambda key: _upload_key(bucket, key, uid_marker)) if uid_marker else None)
     uploads: list[Output] = []
-    prefixes: list[str] = []
-    truncated = False
-    next_key = next_uid = None
     with storage.tx(ctx) as t:
         storage.get_bucket(t, bucket)
-        for kind, item in scan.walk(t, "mpu", bucket, prefix, delimiter, after):
-            if len(uploads) + len(prefixes) >= limit:
-                truncated = True
-                break
-            if kind == "prefix":
-                prefixes.append(item)
-                next_key, next_uid = item, None
-                continue
-            u = item.value
-            entry: Output = {
-                "UploadId": u["uid"], "Key": enc(u["key"]),
-                "Initiated": datetime.fromtimestamp(int(u["initiated"]), timezone.utc),
-                "StorageClass": u["sc"], "Owner": storage.owner(u["owner"]), "Initiator": u["initiator"],
-            }
-            if u.get("alg"):
-                entry["ChecksumAlgorithm"] = u["alg"]
-                entry["ChecksumType"] = u["ctype"]
-            uploads.append(entry)
-            next_key, next_uid = u["key"], u["uid"]
+        pg = scan.page(t, "mpu", bucket, prefix, delimiter, after, limit)
+    for u in pg.records:
+        entry: Output = {
+            "UploadId": u["uid"], "Key": enc(u["key"]),
+            "Initiated": datetime.fromtimestamp(int(u["initiated"]), timezone.utc),
+            "StorageClass": u["sc"], "Owner": storage.owner(u["owner"]), "Initiator": u["initiator"],
+        }
+        if u.get("alg"):
+            entry["ChecksumAlgorithm"] = u["alg"]
+            entry["ChecksumType"] = u["ctype"]
+        uploads.append(entry)
     out: Output = {
         "Bucket": bucket, "KeyMarker": enc(key_marker or ""), "UploadIdMarker": uid_marker or "",
-        "Prefix": enc(prefix), "MaxUploads": limit, "IsTruncated": truncated,
+        "Prefix": enc(prefix), "MaxUploads": limit, "IsTruncated": pg.truncated,
     }
-    if truncated and next_key is not None:
+    next_key, next_uid = pg.next_markers("uid")
+    if next_key is not None:
         out["NextKeyMarker"] = enc(next_key)
         out["NextUploadIdMarker"] = next_uid or ""
     if uploads:
         out["Uploads"] = uploads
-    if prefixes:
-        out["CommonPrefixes"] = [{"Prefix": enc(p)} for p in prefixes]
-    if delimiter:
-        out["Delimiter"] = enc(delimiter)
-    if req.get("EncodingType"):
-        out["EncodingType"] = req["EncodingType"]
-    return out
+    return scan.shared_output(out, req, enc, pg.prefixes, delimiter)
 
 
 # complete / abort ------------------------------------------------------------------------

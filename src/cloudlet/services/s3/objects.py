@@ -29,7 +29,7 @@ MAX_SINGLE_PUT = 5 * 1024**3
 # put ------------------------------------------------------------------------------------
 def put_object(ctx: Context, req: Input) -> Any:
     names.check_key(req["Key"])
-    if isinstance(req.get("Body"), BodyStream) and not ctx.internal:
+    if payload.worth_a_thread(req.get("Body")) and not ctx.internal:
         return asyncio.to_thread(_put, ctx, req)  # hashing and sealing a large body off the loop
     return _put(ctx, req)
 

@@ -63,6 +63,18 @@ class Plain(BodyStream):
         return self._pieces
 
 
+THREAD_AT = 1 << 20  # hashing/sealing more than this goes to a worker thread
+
+
+def worth_a_thread(source: Any) -> bool:
+    """Whether a body is large enough to hash and seal off the event loop: hashlib, zlib
+    and file writes release the GIL, so parts uploaded in parallel use both cores while
+    the loop keeps receiving (a thread hop costs ~50 µs: not for small objects)."""
+    if isinstance(source, BodyStream):
+        return True
+    return isinstance(source, (bytes, bytearray)) and len(source) > THREAD_AT
+
+
 def is_inline(source: Source | None) -> bool:
     """Whether a body is small enough to be kept inside its version record."""
     return source is None or (isinstance(source, (bytes, bytearray)) and len(source) <= INLINE_MAX)

@@ -11,7 +11,7 @@ from typing import Any
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.s3 import policydoc, storage
-from cloudlet.services.s3.subresources import require_bucket
+from cloudlet.services.s3.subresources import remove_config, require_bucket, require_config
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -38,25 +38,12 @@ def put_bucket_policy(ctx: Context, req: Input) -> Output:
 
 
 def get_bucket_policy(ctx: Context, req: Input) -> Output:
-    return {"Policy": _stored(ctx, req)["Policy"]}
+    return {"Policy": require_config(ctx, req, "policy")["Policy"]}
 
 
 def get_bucket_policy_status(ctx: Context, req: Input) -> Output:
-    return {"PolicyStatus": {"IsPublic": bool(_stored(ctx, req)["public"])}}
+    return {"PolicyStatus": {"IsPublic": bool(require_config(ctx, req, "policy")["public"])}}
 
 
 def delete_bucket_policy(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.delete_config(t, b["name"], "policy")
-    return {}
-
-
-def _stored(ctx: Context, req: Input) -> dict[str, Any]:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        value = storage.get_config(t, b["name"], "policy")
-    if value is None:
-        raise ServiceError("NoSuchBucketPolicy", "The bucket policy does not exist", 404,
-                           fields={"BucketName": b["name"]})
-    return value
+    return remove_config(ctx, req, "policy")

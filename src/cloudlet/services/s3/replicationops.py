@@ -55,10 +55,7 @@ def get_bucket_replication(ctx: Context, req: Input) -> Output:
         b = storage.get_bucket(t, req["Bucket"])
         cfg = storage.get_config(t, b["name"], "replication")
     if cfg is None:
-        raise ServiceError(
-            "ReplicationConfigurationNotFoundError", "The replication configuration was not found", 404,
-            fields={"BucketName": b["name"]},
-        )
+        raise errors.not_configured("replication", b["name"])
     return {"ReplicationConfiguration": cfg}
 
 

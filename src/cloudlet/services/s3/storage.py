@@ -207,23 +207,19 @@ def _remove(t: Tx, bucket: str, v: Version) -> None:
 
 def iter_versions(t: Tx, bucket: str, prefix: str = "", after: str | None = None, batch: int = 1000) -> Iterator[Version]:
     """All versions under a prefix in listing order (key ascending, newest first), read in batches."""
-    start = f"{bucket}/{prefix}"
-    last = after
-    while True:
-        recs = t.scan("v", start, after=last, limit=batch)
-        for r in recs:
-            yield r.value
-        if len(recs) < batch:
-            return
-        last = recs[-1].key
+    return _iter_records(t, "v", bucket, prefix, after, batch)
 
 
 def iter_current(t: Tx, bucket: str, prefix: str = "", after: str | None = None, batch: int = 1000) -> Iterator[Version]:
     """Current objects under a prefix in key order, read in batches."""
+    return _iter_records(t, "o", bucket, prefix, after, batch)
+
+
+def _iter_records(t: Tx, kind: str, bucket: str, prefix: str, after: str | None, batch: int) -> Iterator[Version]:
     start = f"{bucket}/{prefix}"
     last = after
     while True:
-        recs = t.scan("o", start, after=last, limit=batch)
+        recs = t.scan(kind, start, after=last, limit=batch)
         for r in recs:
             yield r.value
         if len(recs) < batch:

@@ -1,5 +1,6 @@
 """What the bucket-configuration handlers share: the bucket a request names (with its
-``x-amz-expected-bucket-owner`` check), configurations kept by id (inventory, metrics,
+``x-amz-expected-bucket-owner`` check), a configuration kept whole (read, written and
+deleted in one transaction each), configurations kept by id (inventory, metrics,
 analytics, Intelligent-Tiering), and the object events a configuration change sends."""
 
 from __future__ import annotations
@@ -22,6 +23,38 @@ def require_bucket(t: Tx, req: dict[str, Any]) -> dict[str, Any]:
     if expected is not None and expected != b["account"]:
         raise errors.access_denied()
     return b
+
+
+# configurations kept whole ------------------------------------------------------------------
+def read_config(ctx: Context, req: dict[str, Any], name: str) -> tuple[dict[str, Any], Any]:
+    """The request's bucket and its configuration `name` (None when not set)."""
+    with storage.tx(ctx) as t:
+        b = require_bucket(t, req)
+        return b, storage.get_config(t, b["name"], name)
+
+
+def require_config(ctx: Context, req: dict[str, Any], name: str) -> Any:
+    """The configuration `name` of the request's bucket; S3's 404 for it when not set."""
+    b, value = read_config(ctx, req, name)
+    if value is None:
+        raise errors.not_configured(name, b["name"])
+    return value
+
+
+def write_config(ctx: Context, req: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+    """Store the configuration `name` of the request's bucket; the Put operations' output."""
+    with storage.tx(ctx) as t:
+        b = require_bucket(t, req)
+        storage.put_config(t, b["name"], name, value)
+    return {}
+
+
+def remove_config(ctx: Context, req: dict[str, Any], name: str) -> dict[str, Any]:
+    """Drop the configuration `name` (set or not); the Delete operations' output."""
+    with storage.tx(ctx) as t:
+        b = require_bucket(t, req)
+        storage.delete_config(t, b["name"], name)
+    return {}
 
 
 def object_event(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], name: str) -> None:

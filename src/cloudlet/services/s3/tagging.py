@@ -12,8 +12,8 @@ from typing import Any
 
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
-from cloudlet.services.s3 import reads, storage, tags
-from cloudlet.services.s3.subresources import object_event, require_bucket
+from cloudlet.services.s3 import errors, reads, storage, tags
+from cloudlet.services.s3.subresources import object_event, read_config, remove_config, require_bucket, write_config
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -54,26 +54,18 @@ def _as_list(tag_set: dict[str, str]) -> list[dict[str, str]]:
 def put_bucket_tagging(ctx: Context, req: Input) -> Output:
     tag_set = _tag_set(req.get("Tagging"))
     _check_bucket_tags(tag_set)
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.put_config(t, b["name"], "tagging", {"TagSet": _as_list(tag_set)})
-    return {}
+    return write_config(ctx, req, "tagging", {"TagSet": _as_list(tag_set)})
 
 
 def get_bucket_tagging(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        cfg = storage.get_config(t, b["name"], "tagging")
+    b, cfg = read_config(ctx, req, "tagging")
     if not cfg or not cfg.get("TagSet"):
-        raise ServiceError("NoSuchTagSet", "The TagSet does not exist", 404, fields={"BucketName": b["name"]})
+        raise errors.not_configured("tagging", b["name"])
     return {"TagSet": cfg["TagSet"]}
 
 
 def delete_bucket_tagging(ctx: Context, req: Input) -> Output:
-    with storage.tx(ctx) as t:
-        b = require_bucket(t, req)
-        storage.delete_config(t, b["name"], "tagging")
-    return {}
+    return remove_config(ctx, req, "tagging")
 
 
 # objects ----------------------------------------------------------------------------------
