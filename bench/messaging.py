@@ -25,7 +25,6 @@ import json
 import multiprocessing as mp
 import os
 import socket
-import sys
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -33,26 +32,19 @@ from typing import Any, Callable, Iterator
 import httptools
 
 from . import procs
+from .report import emit, pct
+from .report import note as _note
 from .workloads import ACCESS_KEY, REGION, SECRET_KEY, Endpoint, RawRequest
+
+
+def note(message: str) -> None:
+    _note("bench.messaging", message)
+
 
 SQS_TARGET = "AmazonSQS"
 
 
-def emit(record: dict[str, Any], output: str | None = None) -> None:
-    line = json.dumps(record)
-    print(line, flush=True)
-    if output:
-        with open(output, "a") as f:
-            f.write(line + "\n")
 
-
-def note(message: str) -> None:
-    print(f"bench.messaging: {message}", file=sys.stderr, flush=True)
-
-
-def pct(samples: list[float], q: float) -> float:
-    s = sorted(samples)
-    return s[min(len(s) - 1, int(len(s) * q))]
 
 
 # --- a lean SQS client: raw keep-alive socket, pre-signed requests, per-message signing ----

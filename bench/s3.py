@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import multiprocessing as mp
 import os
 import shutil
@@ -47,7 +46,14 @@ from typing import Any, Callable, Generator, Iterator
 import httptools
 
 from . import procs
+from .report import emit, pct
+from .report import note as _note
 from .workloads import ACCESS_KEY, REGION, SECRET_KEY, Endpoint, RawRequest
+
+
+def note(message: str) -> None:
+    _note("bench.s3", message)
+
 
 MiB = 2**20
 MB = 10**6  # throughput and memory are reported in decimal megabytes, as the targets are stated
@@ -55,21 +61,7 @@ TARGETS = {"small_rps_ratio": ">= 5", "small_cpu_per_req_ratio": "<= 0.2",
            "large_mb_per_s": ">= 300", "large_server_rss_peak_mb": "< 200"}
 
 
-def emit(record: dict[str, Any], output: str | None = None) -> None:
-    line = json.dumps(record)
-    print(line, flush=True)
-    if output:
-        with open(output, "a") as f:
-            f.write(line + "\n")
 
-
-def note(message: str) -> None:
-    print(f"bench.s3: {message}", file=sys.stderr, flush=True)
-
-
-def pct(samples: list[float], q: float) -> float:
-    s = sorted(samples)
-    return s[min(len(s) - 1, int(len(s) * q))]
 
 
 def environment() -> dict[str, Any]:
