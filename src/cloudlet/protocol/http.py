@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -14,7 +15,7 @@ STATUS = "__status__"
 HEADERS = "__headers__"
 
 
-class BodyStream:
+class BodyStream(ABC):
     """A request body too large to hold in memory (S3 uploads), read in pieces.
 
     ``size`` is the payload's length when known. ``trailers`` holds trailer headers
@@ -26,8 +27,9 @@ class BodyStream:
     def __init__(self) -> None:
         self.trailers: dict[str, str] = {}
 
+    @abstractmethod
     def pieces(self, size: int = PIECE) -> Iterator[bytes]:
-        raise NotImplementedError
+        """The body from its start, in pieces of about `size` bytes (each call reads afresh)."""
 
     def read_all(self) -> bytes:
         return b"".join(self.pieces())
