@@ -191,8 +191,11 @@ class Tx:
         after: Key | None = None,
         reverse: bool = False,
         limit: int | None = None,
+        lo: Key | None = None,
+        hi: Key | None = None,
     ) -> list[Record]:
-        """Records of `kind` in key order (bytewise), optionally under `prefix`, after a key."""
+        """Records of `kind` in key order (bytewise), optionally under `prefix`, after a key
+        (exclusive, in the direction of the scan), within ``lo <= key < hi``."""
         sql = ["SELECT key, value, version FROM records WHERE account=? AND region=? AND kind=?"]
         args: list[Any] = [self.account, self.region, kind]
         if prefix:
@@ -202,6 +205,12 @@ class Tx:
             if upper is not None:
                 sql.append("AND key < ?")
                 args.append(upper)
+        if lo is not None:
+            sql.append("AND key >= ?")
+            args.append(lo)
+        if hi is not None:
+            sql.append("AND key < ?")
+            args.append(hi)
         if after is not None:
             sql.append("AND key < ?" if reverse else "AND key > ?")
             args.append(after)
@@ -212,10 +221,17 @@ class Tx:
         rows = self._con.execute(" ".join(sql), args).fetchall()
         return [Record(k, decode(v), ver) for k, v, ver in rows]
 
-    def count(self, kind: str) -> int:
-        return self._con.execute(
-            "SELECT count(*) FROM records WHERE account=? AND region=? AND kind=?", (self.account, self.region, kind)
-        ).fetchone()[0]
+    def count(self, kind: str, prefix: Key | None = None) -> int:
+        sql = "SELECT count(*) FROM records WHERE account=? AND region=? AND kind=?"
+        args: list[Any] = [self.account, self.region, kind]
+        if prefix:
+            sql += " AND key >= ?"
+            args.append(prefix)
+            upper = _prefix_end(prefix)
+            if upper is not None:
+                sql += " AND key < ?"
+                args.append(upper)
+        return self._con.execute(sql, args).fetchone()[0]
 
     def find(self, kind: str, attr: str, value: Any) -> list[Record]:
         """Records of `kind` whose attribute `attr` has `value`, in key order."""

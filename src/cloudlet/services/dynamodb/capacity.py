@@ -1,0 +1,59 @@
+"""Consumed capacity, with DynamoDB's arithmetic: a write costs one unit per started KB of
+the larger of the old and new item, a read one unit per started 4 KB (half for an
+eventually consistent read), transactions twice that."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from cloudlet.services.dynamodb import values
+
+Item = dict[str, Any]
+
+
+def write_units(old: Item | None, new: Item | None) -> float:
+    size = max(values.item_size(old) if old else 0, values.item_size(new) if new else 0)
+    return float(max(1, math.ceil(size / 1024)))
+
+
+def read_units(items: Iterable[Item], consistent: bool) -> float:
+    size = sum(values.item_size(i) for i in items)
+    units = max(1, math.ceil(size / 4096))
+    return float(units if consistent else units / 2)
+
+
+def consumed(req: dict[str, Any], table: dict[str, Any], units: float, index: str | None = None,
+             kind: str = "") -> dict[str, Any] | None:
+    """The ConsumedCapacity member for ``ReturnConsumedCapacity`` TOTAL or INDEXES."""
+    mode = req.get("ReturnConsumedCapacity") or "NONE"
+    if mode == "NONE":
+        return None
+    out: dict[str, Any] = {"TableName": table["name"], "CapacityUnits": units}
+    if kind:
+        out[kind] = units
+    if mode == "INDEXES":
+        if index is None:
+            out["Table"] = {"CapacityUnits": units, **({kind: units} if kind else {})}
+        else:
+            out["Table"] = {"CapacityUnits": 0.0}
+            member = "LocalSecondaryIndexes" if _is_local(table, index) else "GlobalSecondaryIndexes"
+            out[member] = {index: {"CapacityUnits": units, **({kind: units} if kind else {})}}
+    return out
+
+
+def _is_local(table: dict[str, Any], name: str) -> bool:
+    return any(i["IndexName"] == name and i["local"] for i in table.get("indexes") or ())
+
+
+def write(out: dict[str, Any], req: dict[str, Any], table: dict[str, Any], old: Item | None, new: Item | None) -> None:
+    c = consumed(req, table, write_units(old, new), kind="WriteCapacityUnits")
+    if c is not None:
+        out["ConsumedCapacity"] = c
+
+
+def read(out: dict[str, Any], req: dict[str, Any], table: dict[str, Any], items: list[Item], consistent: bool,
+         index: str | None = None) -> None:
+    c = consumed(req, table, read_units(items, consistent), index, kind="ReadCapacityUnits")
+    if c is not None:
+        out["ConsumedCapacity"] = c

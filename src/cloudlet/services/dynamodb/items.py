@@ -1,0 +1,123 @@
+"""Items: PutItem, GetItem, UpdateItem, DeleteItem.
+
+Each is one transaction: read the current item, check the condition, write the new item
+and its index entries, record the change for the stream, and answer after the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudlet.core.context import Context
+from cloudlet.core.errors import ServiceError
+from cloudlet.services.dynamodb import capacity, changes, exprs, itemkeys, storage, values
+from cloudlet.services.dynamodb.storage import Item
+
+Input = dict[str, Any]
+Output = dict[str, Any]
+
+
+def _invalid(message: str) -> ServiceError:
+    return ServiceError("ValidationException", message, 400)
+
+
+def _condition_failed(old: Item | None, req: Input) -> ServiceError:
+    fields = {}
+    if old is not None and req.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
+        fields["Item"] = old
+    return ServiceError("ConditionalCheckFailedException", "The conditional request failed", 400, fields=fields)
+
+
+def put_item(ctx: Context, req: Input) -> Output:
+    item = req["Item"]
+    rv = req.get("ReturnValues") or "NONE"
+    if rv not in ("NONE", "ALL_OLD"):
+        raise _invalid("Return values set to invalid value")
+    compiled = exprs.for_write(req)
+    values.check_item(item)
+    with ctx.tx() as t:
+        table = storage.get_table(t, storage.table_name(req["TableName"]))
+        itemkeys.check_item_keys(table, item)
+        old = storage.get_item(t, table, item)
+        if compiled.condition is not None and not compiled.condition.matches(old or {}):
+            raise _condition_failed(old, req)
+        storage.write_item(t, table, old, item)
+        changes.record(ctx, t, table, old, item)
+    out: Output = {}
+    if rv == "ALL_OLD" and old is not None:
+        out["Attributes"] = old
+    capacity.write(out, req, table, old, item)
+    return out
+
+
+def get_item(ctx: Context, req: Input) -> Output:
+    compiled = exprs.for_read(req)
+    with ctx.tx() as t:
+        table = storage.get_table(t, storage.table_name(req["TableName"]))
+        itemkeys.check_key(table, req["Key"])
+        item = storage.get_item(t, table, req["Key"])
+    out: Output = {}
+    if item is not None:
+        out["Item"] = compiled.projection.apply(item) if compiled.projection is not None else item
+    capacity.read(out, req, table, [item] if item is not None else [], bool(req.get("ConsistentRead")))
+    return out
+
+
+def delete_item(ctx: Context, req: Input) -> Output:
+    rv = req.get("ReturnValues") or "NONE"
+    if rv not in ("NONE", "ALL_OLD"):
+        raise _invalid("Return values set to invalid value")
+    compiled = exprs.for_write(req, "DeleteItem")
+    with ctx.tx() as t:
+        table = storage.get_table(t, storage.table_name(req["TableName"]))
+        itemkeys.check_key(table, req["Key"])
+        old = storage.get_item(t, table, req["Key"])
+        if compiled.condition is not None and not compiled.condition.matches(old or {}):
+            raise _condition_failed(old, req)
+        if old is not None:
+            storage.write_item(t, table, old, None)
+            changes.record(ctx, t, table, old, None)
+    out: Output = {}
+    if rv == "ALL_OLD" and old is not None:
+        out["Attributes"] = old
+    capacity.write(out, req, table, old, None)
+    return out
+
+
+def update_item(ctx: Context, req: Input) -> Output:
+    rv = req.get("ReturnValues") or "NONE"
+    if rv not in ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"):
+        raise _invalid("Return values set to invalid value")
+    compiled = exprs.for_update(req)
+    key = req["Key"]
+    with ctx.tx() as t:
+        table = storage.get_table(t, storage.table_name(req["TableName"]))
+        itemkeys.check_key(table, key)
+        old = storage.get_item(t, table, key)
+        if compiled.condition is not None and not compiled.condition.matches(old or {}):
+            raise _condition_failed(old, req)
+        base = dict(old) if old is not None else dict(key)
+        new = compiled.update.apply(base) if compiled.update is not None else base
+        for k in table["keys"]:
+            if k is not None and new.get(k) != key[k]:
+                raise _invalid(
+                    "One or more parameter values were invalid: Cannot update attribute "
+                    f"{k}. This attribute is part of the key"
+                )
+        values.check_item(new)
+        itemkeys.check_item_keys(table, new)
+        storage.write_item(t, table, old, new)
+        changes.record(ctx, t, table, old, new)
+    out: Output = {}
+    if rv == "ALL_OLD" and old is not None:
+        out["Attributes"] = old
+    elif rv == "ALL_NEW":
+        out["Attributes"] = new
+    elif rv in ("UPDATED_OLD", "UPDATED_NEW") and compiled.update is not None:
+        source = old if rv == "UPDATED_OLD" else new
+        if source is not None:
+            attrs = compiled.update.updated(source)
+            if attrs:
+                out["Attributes"] = attrs
+    capacity.write(out, req, table, old, new)
+    return out
