@@ -63,7 +63,7 @@ def create_table(ctx: Context, req: Input) -> Output:
         "billing": billing,
         "throughput": throughput,
         "indexes": indexes,
-        "stream": req.get("StreamSpecification") or None,
+        "stream": _stream_spec(req.get("StreamSpecification")),
         "sse": req.get("SSESpecification") or None,
         "class": req.get("TableClass") or "STANDARD",
         "protection": bool(req.get("DeletionProtectionEnabled")),
@@ -90,6 +90,18 @@ def _uuid() -> str:
     import uuid
 
     return str(uuid.uuid4())
+
+
+def _stream_spec(spec: Input | None) -> Input | None:
+    """A StreamSpecification as DynamoDB accepts it: a view type exactly when enabled."""
+    if not spec:
+        return None
+    if spec.get("StreamEnabled") and not spec.get("StreamViewType"):
+        raise schema.invalid("1 validation error detected: StreamViewType is required when StreamEnabled is true")
+    if not spec.get("StreamEnabled") and spec.get("StreamViewType"):
+        raise schema.invalid("One or more parameter values were invalid: StreamViewType cannot be specified when "
+                             "StreamEnabled is false")  # wording approximates DynamoDB's
+    return spec
 
 
 def _on_table_change(ctx: Context, t: Any, table: Table) -> None:
@@ -138,6 +150,7 @@ def delete_table(ctx: Context, req: Input) -> Output:
         from cloudlet.services.dynamodb import history
 
         history.on_table_deleted(ctx, t, table)
+        _on_table_change(ctx, t, {**table, "status": "DELETING"})
         storage.drop_table_records(t, table)
     desc = schema.describe(table, counts)
     desc["TableStatus"] = "DELETING"
@@ -162,7 +175,7 @@ def update_table(ctx: Context, req: Input) -> Output:
             table["class"] = req["TableClass"]
             changed = True
         if req.get("StreamSpecification") is not None:
-            spec = req["StreamSpecification"]
+            spec = _stream_spec(req["StreamSpecification"]) or {"StreamEnabled": False}
             if spec.get("StreamEnabled"):
                 if table.get("stream") and table["stream"].get("StreamEnabled"):
                     raise schema.invalid("Table already has an enabled stream: " + table["arn"])
