@@ -47,6 +47,8 @@ def _is_local(table: dict[str, Any], name: str) -> bool:
 
 
 def write(out: dict[str, Any], req: dict[str, Any], table: dict[str, Any], old: Item | None, new: Item | None) -> None:
+    if not req.get("ReturnConsumedCapacity") or req["ReturnConsumedCapacity"] == "NONE":
+        return  # sizing the items costs more than the rest of a small write
     c = consumed(req, table, write_units(old, new), kind="WriteCapacityUnits")
     if c is not None:
         out["ConsumedCapacity"] = c
@@ -54,6 +56,8 @@ def write(out: dict[str, Any], req: dict[str, Any], table: dict[str, Any], old: 
 
 def read(out: dict[str, Any], req: dict[str, Any], table: dict[str, Any], items: list[Item], consistent: bool,
          index: str | None = None) -> None:
+    if not req.get("ReturnConsumedCapacity") or req["ReturnConsumedCapacity"] == "NONE":
+        return
     c = consumed(req, table, read_units(items, consistent), index, kind="ReadCapacityUnits")
     if c is not None:
         out["ConsumedCapacity"] = c
