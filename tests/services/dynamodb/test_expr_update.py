@@ -401,3 +401,12 @@ def test_update_item_request_puts_it_together():
         item = compiled.update.apply(item)
         assert item["counter"] == N(expected)
     assert not compiled.condition.matches(item)
+
+
+def test_updates_that_only_remove():
+    assert compile_update("REMOVE a, b.c").only_removes
+    assert compile_update("REMOVE a DELETE s :v", None, {":v": {"SS": ["x"]}}).only_removes
+    assert not compile_update("REMOVE a SET b = :v", None, {":v": N("1")}).only_removes
+    assert not compile_update("ADD n :v", None, {":v": N("1")}).only_removes
+    assert attribute_updates({"a": {"Action": "DELETE"}, "s": {"Action": "DELETE", "Value": {"SS": ["x"]}}}).only_removes
+    assert not attribute_updates({"a": {"Value": S("x")}}).only_removes

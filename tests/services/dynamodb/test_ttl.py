@@ -45,7 +45,8 @@ def test_expired_items_are_deleted_by_the_service_and_streamed(cloud):
     }
     for pk, attrs in items.items():
         ddb.put_item(TableName=name, Item={**key(pk), **attrs})
-    assert present(ddb, name, list(items)) == list(items)
+    # "past" may already be swept: the job runs every cloudlet minute, also in real time
+    assert [k for k in present(ddb, name, list(items)) if k != "past"] == [k for k in items if k != "past"]
 
     cloud.advance(3600)
     assert present(ddb, name, list(items)) == ["later", "text", "set", "none", "ancient"]

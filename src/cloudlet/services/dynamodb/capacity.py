@@ -23,6 +23,12 @@ def read_units(items: Iterable[Item], consistent: bool) -> float:
     return float(units if consistent else units / 2)
 
 
+def item_read_units(item: Item | None, consistent: bool) -> float:
+    """`read_units` of one item (or none): GetItem's, without the list."""
+    units = max(1, math.ceil(values.item_size(item) / 4096)) if item is not None else 1
+    return float(units if consistent else units / 2)
+
+
 def consumed(req: dict[str, Any], table: dict[str, Any], units: float, index: str | None = None,
              kind: str = "") -> dict[str, Any] | None:
     """The ConsumedCapacity member for ``ReturnConsumedCapacity`` TOTAL or INDEXES."""
@@ -46,18 +52,21 @@ def _is_local(table: dict[str, Any], name: str) -> bool:
     return any(i["IndexName"] == name and i["local"] for i in table.get("indexes") or ())
 
 
-def write(out: dict[str, Any], req: dict[str, Any], table: dict[str, Any], old: Item | None, new: Item | None) -> None:
+def write(out: dict[str, Any], req: dict[str, Any], table: dict[str, Any], old: Item | None, new: Item | None,
+          units: float | None = None) -> None:
+    """`units` when the caller has them (``throttle`` sized the items already)."""
     if not req.get("ReturnConsumedCapacity") or req["ReturnConsumedCapacity"] == "NONE":
         return  # sizing the items costs more than the rest of a small write
-    c = consumed(req, table, write_units(old, new), kind="WriteCapacityUnits")
+    c = consumed(req, table, write_units(old, new) if units is None else units, kind="WriteCapacityUnits")
     if c is not None:
         out["ConsumedCapacity"] = c
 
 
 def read(out: dict[str, Any], req: dict[str, Any], table: dict[str, Any], items: list[Item], consistent: bool,
-         index: str | None = None) -> None:
+         index: str | None = None, units: float | None = None) -> None:
     if not req.get("ReturnConsumedCapacity") or req["ReturnConsumedCapacity"] == "NONE":
         return
-    c = consumed(req, table, read_units(items, consistent), index, kind="ReadCapacityUnits")
+    c = consumed(req, table, read_units(items, consistent) if units is None else units, index,
+                 kind="ReadCapacityUnits")
     if c is not None:
         out["ConsumedCapacity"] = c

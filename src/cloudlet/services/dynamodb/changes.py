@@ -38,7 +38,9 @@ def stream_enabled(table: dict[str, Any]) -> bool:
 
 
 def record(ctx: Context, t: Tx, table: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None,
-           *, by_service: bool = False) -> None:
+           *, by_service: bool = False, replicated: bool = False) -> None:
+    """`replicated`: the change came from another replica of a global table (``replicas``),
+    so it is recorded here but not sent on again."""
     if old is None and new is None:
         return
     history.record(t, table, old, new)  # the PITR log, whether or not the stream is on
@@ -62,6 +64,10 @@ def record(ctx: Context, t: Tx, table: dict[str, Any], old: dict[str, Any] | Non
         "label": table.get("stream_label"),
         "service": by_service,
     })
+    if table.get("replicas") and not replicated:  # a global table's stream is always on
+        from cloudlet.services.dynamodb import replicas
+
+        replicas.on_write(ctx, t, table, old, new)
 
 
 def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:

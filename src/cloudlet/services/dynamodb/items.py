@@ -10,7 +10,7 @@ from typing import Any
 
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
-from cloudlet.services.dynamodb import capacity, changes, exprs, itemkeys, storage, values
+from cloudlet.services.dynamodb import capacity, changes, exprs, itemkeys, metrics, storage, throttle, values
 from cloudlet.services.dynamodb.storage import Item
 
 Input = dict[str, Any]
@@ -28,6 +28,7 @@ def _condition_failed(old: Item | None, req: Input) -> ServiceError:
     return ServiceError("ConditionalCheckFailedException", "The conditional request failed", 400, fields=fields)
 
 
+@metrics.measured
 def put_item(ctx: Context, req: Input) -> Output:
     item = req["Item"]
     rv = req.get("ReturnValues") or "NONE"
@@ -39,30 +40,38 @@ def put_item(ctx: Context, req: Input) -> Output:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_item_keys(table, item)
         old = storage.get_item(t, table, item)
+        throttle.admit_write(ctx, table)
         if compiled.condition is not None and not compiled.condition.matches(old or {}):
+            throttle.refused_write(ctx, table, old)
             raise _condition_failed(old, req)
+        units = throttle.write(ctx, table, old, item)
         storage.write_item(t, table, old, item)
         changes.record(ctx, t, table, old, item)
     out: Output = {}
     if rv == "ALL_OLD" and old is not None:
         out["Attributes"] = old
-    capacity.write(out, req, table, old, item)
+    capacity.write(out, req, table, old, item, units)
     return out
 
 
+@metrics.measured
 def get_item(ctx: Context, req: Input) -> Output:
     compiled = exprs.for_read(req)
     with ctx.tx() as t:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_key(table, req["Key"])
         item = storage.get_item(t, table, req["Key"])
+    consistent = bool(req.get("ConsistentRead"))
+    units = capacity.item_read_units(item, consistent)
+    throttle.read(ctx, table, units)
     out: Output = {}
     if item is not None:
         out["Item"] = compiled.projection.apply(item) if compiled.projection is not None else item
-    capacity.read(out, req, table, [item] if item is not None else [], bool(req.get("ConsistentRead")))
+    capacity.read(out, req, table, [item] if item is not None else [], consistent, units=units)
     return out
 
 
+@metrics.measured
 def delete_item(ctx: Context, req: Input) -> Output:
     rv = req.get("ReturnValues") or "NONE"
     if rv not in ("NONE", "ALL_OLD"):
@@ -72,18 +81,22 @@ def delete_item(ctx: Context, req: Input) -> Output:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_key(table, req["Key"])
         old = storage.get_item(t, table, req["Key"])
+        throttle.admit_write(ctx, table)
         if compiled.condition is not None and not compiled.condition.matches(old or {}):
+            throttle.refused_write(ctx, table, old)
             raise _condition_failed(old, req)
+        units = throttle.write(ctx, table, old, None)
         if old is not None:
             storage.write_item(t, table, old, None)
             changes.record(ctx, t, table, old, None)
     out: Output = {}
     if rv == "ALL_OLD" and old is not None:
         out["Attributes"] = old
-    capacity.write(out, req, table, old, None)
+    capacity.write(out, req, table, old, None, units)
     return out
 
 
+@metrics.measured
 def update_item(ctx: Context, req: Input) -> Output:
     rv = req.get("ReturnValues") or "NONE"
     if rv not in ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"):
@@ -94,7 +107,9 @@ def update_item(ctx: Context, req: Input) -> Output:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_key(table, key)
         old = storage.get_item(t, table, key)
+        throttle.admit_write(ctx, table)
         if compiled.condition is not None and not compiled.condition.matches(old or {}):
+            throttle.refused_write(ctx, table, old)
             raise _condition_failed(old, req)
         base = dict(old) if old is not None else dict(key)
         new = compiled.update.apply(base) if compiled.update is not None else base
@@ -106,6 +121,7 @@ def update_item(ctx: Context, req: Input) -> Output:
                 )
         values.check_item(new)
         itemkeys.check_item_keys(table, new)
+        units = throttle.write(ctx, table, old, new)
         storage.write_item(t, table, old, new)
         changes.record(ctx, t, table, old, new)
     out: Output = {}
@@ -119,5 +135,5 @@ def update_item(ctx: Context, req: Input) -> Output:
             attrs = compiled.update.updated(source)
             if attrs:
                 out["Attributes"] = attrs
-    capacity.write(out, req, table, old, new)
+    capacity.write(out, req, table, old, new, units)
     return out

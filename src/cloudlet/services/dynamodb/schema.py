@@ -162,5 +162,9 @@ def describe(table: Table, counts: tuple[int, int] | None = None) -> Output:
         from cloudlet.services.dynamodb import history
 
         d["RestoreSummary"] = history.restore_summary(table["restore"])
+    if table.get("replicas"):
+        from cloudlet.services.dynamodb import replicas
+
+        replicas.describe_into(d, table)
     return d
 

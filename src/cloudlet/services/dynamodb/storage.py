@@ -136,7 +136,7 @@ def get_item(t: Tx, table: Table, key_item: Item) -> Item | None:
 
 def drop_table_records(t: Tx, table: Table, batch: int = 1000) -> None:
     """Remove every item and index entry of a deleted table."""
-    for kind in ("i", "x"):
+    for kind in ("i", "x", "rp"):  # items, index entries, resource-policy slots
         while True:
             recs = t.scan(kind, table["id"], limit=batch)
             for r in recs:

@@ -151,6 +151,9 @@ def delete_table(ctx: Context, req: Input) -> Output:
 
         history.on_table_deleted(ctx, t, table)
         _on_table_change(ctx, t, {**table, "status": "DELETING"})
+        from cloudlet.services.dynamodb import replicas
+
+        replicas.on_table_deleted(ctx, t, table)
         storage.drop_table_records(t, table)
     desc = schema.describe(table, counts)
     desc["TableStatus"] = "DELETING"
@@ -158,6 +161,10 @@ def delete_table(ctx: Context, req: Input) -> Output:
 
 
 def update_table(ctx: Context, req: Input) -> Output:
+    from cloudlet.services.dynamodb import replicas
+
+    if req.get("ReplicaUpdates") is not None:
+        return replicas.update(ctx, req)
     name = storage.table_name(req["TableName"])
     with ctx.tx() as t:
         table = storage.get_table(t, name)
@@ -176,6 +183,7 @@ def update_table(ctx: Context, req: Input) -> Output:
             changed = True
         if req.get("StreamSpecification") is not None:
             spec = _stream_spec(req["StreamSpecification"]) or {"StreamEnabled": False}
+            replicas.check_stream_change(table, spec)
             if spec.get("StreamEnabled"):
                 if table.get("stream") and table["stream"].get("StreamEnabled"):
                     raise schema.invalid("Table already has an enabled stream: " + table["arn"])
@@ -193,6 +201,9 @@ def update_table(ctx: Context, req: Input) -> Output:
         for update in req.get("GlobalSecondaryIndexUpdates") or []:
             _index_update(t, table, update)
             changed = True
+        if req.get("GlobalSecondaryIndexUpdates") and replicas.members(table):
+            replicas.replicate_index_updates(ctx, table, req["GlobalSecondaryIndexUpdates"],
+                                             req.get("AttributeDefinitions"))
         if table.get("pending_backfills"):
             from cloudlet.services.dynamodb import indexes
 

@@ -14,6 +14,7 @@ from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.expressions import errors
 from cloudlet.services.dynamodb.expressions.ast import And, Between, Call, Compare, In, Node, Not, Or, Path, Value, unwrap
 from cloudlet.services.dynamodb.expressions.evaluate import Binder, bind_condition, bind_path
+from cloudlet.services.dynamodb.expressions.legacy import checked_condition
 from cloudlet.services.dynamodb.expressions.parser import Parsed
 from cloudlet.services.dynamodb.expressions.usage import Usage
 
@@ -194,8 +195,6 @@ def bind_key_condition(parsed: Parsed, usage: Usage) -> KeySpec:
 
 def key_conditions(spec: dict[str, dict[str, Any]]) -> KeySpec:
     """Legacy KeyConditions as a KeySpec."""
-    from cloudlet.services.dynamodb.expressions.legacy import checked_condition
-
     if not 1 <= len(spec) <= 2:
         raise errors.invalid("Conditions can be of length 1 or 2 only")
     conditions = []

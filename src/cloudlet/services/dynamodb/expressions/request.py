@@ -111,7 +111,7 @@ def compile_request(
     if names is not None and not expr_used:
         raise errors.invalid("ExpressionAttributeNames can only be specified when using expressions")
     if values is not None and not any(get(p) is not None for p in value_params):
-        null = [p for p in value_params]
+        null = list(value_params)
         verb = "is" if len(null) == 1 else "are"
         suffix = f": {' and '.join(null)} {verb} null" if null else ""
         raise errors.invalid("ExpressionAttributeValues can only be specified when using expressions" + suffix)
@@ -135,6 +135,13 @@ def compile_request(
         _legacy(op, req, out)
     if out.key_spec is not None and hash_key is not None:
         out.key_condition = out.key_spec.bind(hash_key, range_key, key_types)
+        if out.filter is not None and expr_used:
+            # DynamoDB: "A filter expression cannot contain partition key or sort key attributes"
+            for path in out.filter.paths:
+                if path[0] == hash_key or path[0] == range_key:
+                    raise errors.invalid(
+                        f"Filter Expression can only contain non-primary key attributes: Primary key attribute: {path[0]}"
+                    )
     return out
 
 

@@ -47,15 +47,18 @@ _EXACT = Context(prec=400)  # exact for any two in-range 38-digit numbers
 class Update:
     """A compiled update. ``apply(item)`` returns the new item (the argument is left as it
     was); ``updated(item)`` projects an item onto the updated paths (ReturnValues
-    UPDATED_OLD / UPDATED_NEW); ``paths`` are the paths written, in the request's order."""
+    UPDATED_OLD / UPDATED_NEW); ``paths`` are the paths written, in the request's order.
+    ``only_removes`` says the update has no SET or ADD (PUT or ADD when legacy): DynamoDB
+    does not create a missing item for such an update."""
 
-    __slots__ = ("actions", "paths", "reads", "shape")
+    __slots__ = ("actions", "paths", "reads", "shape", "only_removes")
 
-    def __init__(self, actions: list[tuple[BoundPath, Compute]], reads: list[BoundPath]) -> None:
+    def __init__(self, actions: list[tuple[BoundPath, Compute]], reads: list[BoundPath], ops: list[str]) -> None:
         self.actions = actions
         self.paths = [p for p, _ in actions]
         self.reads = reads
         self.shape = tree(self.paths)
+        self.only_removes = all(op in ("REMOVE", "DELETE") for op in ops)
 
     def updated_paths(self) -> list[BoundPath]:
         return list(self.paths)
@@ -284,7 +287,7 @@ def bind_update(parsed: Parsed, usage: Usage) -> Update:
             const = usage.value(action.value.ref, KIND)
             make = _adder if action.op == "ADD" else _deleter
             actions.append((path, make(path, const, errors.wrong_operand_type)))
-    return Update(actions, binder.reads)
+    return Update(actions, binder.reads, [a.op for a in parsed.actions])
 
 
 # legacy AttributeUpdates --------------------------------------------------------------------
@@ -296,8 +299,10 @@ def attribute_updates(updates: dict[str, dict[str, Any]]) -> Update:
     """AttributeUpdates (PUT, ADD, DELETE on top-level attributes) as an Update."""
     prefix = "One or more parameter values were invalid: "
     actions: list[tuple[BoundPath, Compute]] = []
+    ops: list[str] = []
     for name, spec in updates.items():
         op = spec.get("Action") or "PUT"
+        ops.append("SET" if op == "PUT" else op)
         value = spec.get("Value")
         if value is None:
             if op != "DELETE":
@@ -317,4 +322,4 @@ def attribute_updates(updates: dict[str, dict[str, Any]]) -> Update:
             if kind not in ("SS", "NS", "BS"):
                 raise errors.invalid(prefix + f"DELETE action with value is not supported for the type {kind}")
             actions.append((path, _deleter(path, value, _legacy_mismatch)))
-    return Update(actions, [])
+    return Update(actions, [], ops)
