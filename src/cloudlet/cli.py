@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--verify-signatures", action="store_true", help="refuse requests with a wrong SigV4 signature or unknown key")
     s.add_argument("--durability", default="commit", choices=["commit", "fsync"],
                    help="commit: acknowledged writes survive a crash (kill -9); fsync: and power loss")
+    s.add_argument("--no-throttle", action="store_true",
+                   help="never refuse requests to PROVISIONED DynamoDB tables for exceeding their capacity")
     s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="request lines are INFO")
     s.add_argument("--log-format", default="text", choices=["text", "json"])
 
@@ -85,6 +87,7 @@ def serve(args: argparse.Namespace) -> int:
         log_format=args.log_format,
         log_level=args.log_level,
         durability=args.durability,
+        throttle=not args.no_throttle,
     )
     return run(config)
 

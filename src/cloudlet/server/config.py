@@ -26,6 +26,7 @@ class Config:
     log_level: str = "warning"  # request lines are INFO: quiet by default
     default_region: str = "us-east-1"
     durability: str = "commit"  # "fsync": also survive power loss, at the cost of an fsync per write
+    throttle: bool = True  # PROVISIONED DynamoDB tables refuse what exceeds their capacity
 
 
 def public_url(config: Config) -> str:

@@ -25,7 +25,12 @@ def read_units(items: Iterable[Item], consistent: bool) -> float:
 
 def item_read_units(item: Item | None, consistent: bool) -> float:
     """`read_units` of one item (or none): GetItem's, without the list."""
-    units = max(1, math.ceil(values.item_size(item) / 4096)) if item is not None else 1
+    return size_read_units(values.item_size(item) if item is not None else 0, consistent)
+
+
+def size_read_units(size: int, consistent: bool) -> float:
+    """`read_units` of items whose sizes add up to `size` (a page already summed them)."""
+    units = max(1, math.ceil(size / 4096))
     return float(units if consistent else units / 2)
 
 

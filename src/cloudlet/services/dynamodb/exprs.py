@@ -29,8 +29,8 @@ def for_update(req: Input) -> Compiled:
     return compile_request("UpdateItem", req)
 
 
-def for_query(req: Input, hash_key: str, range_key: str | None) -> Compiled:
-    return compile_request("Query", req, hash_key=hash_key, range_key=range_key)
+def for_query(req: Input, hash_key: str, range_key: str | None, key_types: dict[str, str] | None = None) -> Compiled:
+    return compile_request("Query", req, hash_key=hash_key, range_key=range_key, key_types=key_types)
 
 
 def for_scan(req: Input) -> Compiled:

@@ -106,20 +106,30 @@ def update_item(ctx: Context, req: Input) -> Output:
     with ctx.tx() as t:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_key(table, key)
+        table_keys = [k for k in table["keys"] if k]
+        index_keys = [k for i in table.get("indexes") or () for k in i["keys"] if k]
+        if compiled.update is not None:
+            compiled.update.check_keys(table_keys, index_keys)
+        if compiled.condition is not None:
+            compiled.condition.check_keys(table_keys, index_keys)
         old = storage.get_item(t, table, key)
         throttle.admit_write(ctx, table)
         if compiled.condition is not None and not compiled.condition.matches(old or {}):
             throttle.refused_write(ctx, table, old)
             raise _condition_failed(old, req)
+        if old is None and compiled.update is not None and compiled.update.only_removes:
+            nothing: Output = {}  # removing from an item that is not there creates nothing
+            capacity.write(nothing, req, table, None, None, units=throttle.write(ctx, table, None, None))
+            return nothing
         base = dict(old) if old is not None else dict(key)
         new = compiled.update.apply(base) if compiled.update is not None else base
         for k in table["keys"]:
-            if k is not None and new.get(k) != key[k]:
+            if k is not None and (new.get(k) is None or not values.equal(new[k], key[k])):
                 raise _invalid(
                     "One or more parameter values were invalid: Cannot update attribute "
                     f"{k}. This attribute is part of the key"
                 )
-        values.check_item(new)
+        values.check_item(new, update=True)
         itemkeys.check_item_keys(table, new)
         units = throttle.write(ctx, table, old, new)
         storage.write_item(t, table, old, new)

@@ -26,8 +26,10 @@ samples them every five minutes whether or not anything happens, which would nee
 per table.
 
 Cost: samples go straight into the gateway's metrics buffer (``core.metrics``) under
-series keys built once per (metric, table, dimension) and cached, so GetItem pays about
-a microsecond for its two samples, not a store write.
+series keys built once per (table, operation) and cached: no store write on the request.
+Measured in process (``Gateway.dispatch``, a ~200-byte item), GetItem went from 16.2 to
+22.7 µs (24.6 on a PROVISIONED table), PutItem from 30.6 to 41.5 µs (45.5): about half
+of it is sizing the items for their consumed units, which the metrics need exactly.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
-from cloudlet.services.dynamodb import capacity, exprs, keys, storage, values
+from cloudlet.services.dynamodb import capacity, exprs, keys, metrics, storage, throttle, values
 from cloudlet.services.dynamodb.storage import Item, Table
 
 Input = dict[str, Any]
@@ -94,7 +94,7 @@ def _read(t: Tx, table: Table, index: dict[str, Any] | None, lo: bytes, hi: byte
         last = recs[-1].key
 
 
-def _page(t: Tx, table: Table, index: dict[str, Any] | None, rows: Iterator[tuple[bytes, Item]], req: Input,
+def _page(ctx: Context, t: Tx, table: Table, index: dict[str, Any] | None, rows: Iterator[tuple[bytes, Item]], req: Input,
           compiled: Any, select: str, keep: Any = None) -> Output:
     limit = req.get("Limit")
     if limit is not None and limit < 1:
@@ -126,17 +126,22 @@ def _page(t: Tx, table: Table, index: dict[str, Any] | None, rows: Iterator[tupl
         out["Items"] = [compiled.projection.apply(i) for i in items] if compiled.projection is not None else items
     if more and last is not None:
         out["LastEvaluatedKey"] = _last_key(table, index, last)
-    capacity.read(out, req, table, read, bool(req.get("ConsistentRead")), index["IndexName"] if index else None)
+    consistent = bool(req.get("ConsistentRead"))
+    units = capacity.size_read_units(size, consistent)
+    throttle.read(ctx, table, units, index, returned=len(items))
+    capacity.read(out, req, table, read, consistent, index["IndexName"] if index else None, units=units)
     return out
 
 
+@metrics.measured
 def query(ctx: Context, req: Input) -> Output:
     with ctx.tx() as t:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         index, (hash_key, range_key) = _target(table, req.get("IndexName"))
         if req.get("ConsistentRead") and index is not None and not index["local"]:
             raise _invalid("Consistent reads are not supported on global secondary indexes")
-        compiled = exprs.for_query(req, hash_key, range_key)
+        types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+        compiled = exprs.for_query(req, hash_key, range_key, {k: types[k] for k in (hash_key, range_key) if k})
         select = _select(req, index, compiled)
         kc = compiled.key_condition
         base = storage.partition_prefix(table, kc.hash_value) if index is None else (
@@ -146,7 +151,7 @@ def query(ctx: Context, req: Input) -> Output:
         forward = req.get("ScanIndexForward", True) is not False
         after = _start_key(table, index, req.get("ExclusiveStartKey"))
         rows = _read(t, table, index, lo, hi, after, forward)
-        return _page(t, table, index, rows, req, compiled, select)
+        return _page(ctx, t, table, index, rows, req, compiled, select)
 
 
 def _bounds(base: bytes, kc: Any) -> tuple[bytes, bytes]:
@@ -183,6 +188,7 @@ def _show(value: dict[str, Any]) -> str:
     return "{" + f"{kind}:{v}" + "}"
 
 
+@metrics.measured
 def scan(ctx: Context, req: Input) -> Output:
     segment, total = req.get("Segment"), req.get("TotalSegments")
     if (segment is None) != (total is None):
@@ -207,4 +213,4 @@ def scan(ctx: Context, req: Input) -> Output:
                 return zlib.crc32(keys.encode(item[hash_key])) % total == segment
 
             keep = in_segment
-        return _page(t, table, index, rows, req, compiled, select, keep)
+        return _page(ctx, t, table, index, rows, req, compiled, select, keep)

@@ -224,9 +224,9 @@ def write(ctx: Context, table: Table, old: Item | None, new: Item | None) -> flo
     return units
 
 
-def try_write(ctx: Context, table: Table, old: Item | None, new: Item | None) -> float | None:
-    """One write of a batch: its table units, or None (nothing consumed) when the table
-    or a GSI it changes is spent."""
+def try_write(ctx: Context, table: Table, old: Item | None, new: Item | None) -> float | ServiceError:
+    """One write of a batch: its table units, or (nothing consumed) the refusal when the
+    table or a GSI it changes is spent, for the batch to raise if nothing went through."""
     units = capacity.write_units(old, new)
     lsi, gsis = index_writes(table, old, new)
     b = _metered(ctx, table)
@@ -236,9 +236,10 @@ def try_write(ctx: Context, table: Table, old: Item | None, new: Item | None) ->
         with b.lock:
             if b.level(_key(ctx, table, None, "w"), rate, now) <= 0:
                 metrics.throttled(table["name"], True)
-                return None
-            if gsis and _spent_gsis(ctx, b, table, gsis, now):
-                return None
+                return exceeded(table, True)
+            spent = _spent_gsis(ctx, b, table, gsis, now) if gsis else None
+            if spent:
+                return exceeded(table, True, spent)
     _charge_writes(ctx, table, units + lsi, gsis)
     return units
 

@@ -7,7 +7,8 @@ actions. Then, inside one ``ctx.tx()``, every action is evaluated against the cu
 items; if any fails (its condition, a key that does not match the schema, an update
 that cannot apply) the whole request is cancelled with one ``CancellationReasons`` entry
 per action, in order, and nothing is written. Otherwise every write, its index entries
-and its stream record commit together.
+and its stream record commit together. A table (or GSI) out of provisioned capacity
+cancels the transaction with reason ``ProvisionedThroughputExceeded`` (``throttle``).
 
 No TransactionConflict: DynamoDB cancels a transaction that meets another one in flight
 on the same item. In cloudlet that cannot happen: handlers are synchronous and each
@@ -35,7 +36,7 @@ from cloudlet.core import clock
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
-from cloudlet.services.dynamodb import capacity, changes, exprs, itemkeys, storage, values
+from cloudlet.services.dynamodb import capacity, changes, exprs, itemkeys, metrics, storage, throttle, values
 from cloudlet.services.dynamodb.storage import Item, Table
 
 Input = dict[str, Any]
@@ -215,6 +216,12 @@ class _Transaction:
                 raise _invalid("Transaction request cannot include multiple operations on one item")
             seen.add(target)
 
+    def admit(self, ctx: Context) -> None:
+        """Cancel before anything is evaluated when a table the transaction uses is spent."""
+        refusals = throttle.admit_transaction(ctx, self.actions)
+        if refusals is not None:
+            raise _cancelled(refusals)
+
     def evaluate(self, t: Tx) -> None:
         reasons = [a.evaluate(t) for a in self.actions]
         if any(r is not None for r in reasons):
@@ -239,7 +246,11 @@ class WriteTransaction(_Transaction):
 
     def run(self, ctx: Context, t: Tx) -> None:
         self.prepare(t)
+        self.admit(ctx)
         self.evaluate(t)
+        refusals = throttle.charge_transaction(ctx, self.actions)
+        if refusals is not None:
+            raise _cancelled(refusals)
         for a in self.actions:
             a.apply(ctx, t)
 
@@ -247,9 +258,11 @@ class WriteTransaction(_Transaction):
 class ReadTransaction(_Transaction):
     actions: list[GetAction]
 
-    def run(self, t: Tx) -> list[dict[str, Any]]:
+    def run(self, ctx: Context, t: Tx) -> list[dict[str, Any]]:
         self.prepare(t)
+        self.admit(ctx)
         self.evaluate(t)
+        throttle.charge_transaction(ctx, self.actions)  # reads touch no GSI: never refused here
         return [a.result() for a in self.actions]
 
 
@@ -361,6 +374,7 @@ def _replay_capacity(t: Tx, req: Input, actions: list[WriteAction]) -> list[dict
 
 
 # handlers ---------------------------------------------------------------------------------
+@metrics.measured
 def transact_write_items(ctx: Context, req: Input) -> Output:
     actions = [WriteAction.from_wire(entry) for entry in req["TransactItems"]]
     txn = WriteTransaction(actions)
@@ -383,12 +397,13 @@ def transact_write_items(ctx: Context, req: Input) -> Output:
     return out
 
 
+@metrics.measured
 def transact_get_items(ctx: Context, req: Input) -> Output:
     actions = [GetAction(entry["Get"]) for entry in req["TransactItems"]]
     txn = ReadTransaction(actions)
     txn.check_size()
     with ctx.tx() as t:
-        responses = txn.run(t)
+        responses = txn.run(ctx, t)
     out: Output = {"Responses": responses}
     used = txn.consumed(req)
     if used is not None:

@@ -16,7 +16,7 @@ from typing import Any
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
-from cloudlet.services.dynamodb import capacity, storage, values
+from cloudlet.services.dynamodb import capacity, metrics, storage, throttle, values
 from cloudlet.services.dynamodb.partiql import ast, literals, parser, select, translate
 from cloudlet.services.dynamodb.storage import Item, Table
 from cloudlet.services.dynamodb.transactions import (
@@ -166,24 +166,52 @@ def _failure(reason: dict[str, Any]) -> ServiceError:
 
 
 # handlers ---------------------------------------------------------------------------------
+@metrics.measured
 def execute_statement(ctx: Context, req: Input) -> Output:
     stmt, params = _parse(req)
     if isinstance(stmt, ast.Select):
-        return select.run(ctx, stmt, params, req)
+        return _select(ctx, stmt, params, req)
     if isinstance(stmt, ast.Exists):
         raise _invalid("EXISTS() is only supported in ExecuteTransaction")
     with ctx.tx() as t:
         action = _write_action(t, stmt, params, req)
+        assert action.table is not None
+        throttle.admit_write(ctx, action.table)
         reason = action.evaluate(t)
         if reason is not None:
+            if reason["Code"] in ("ConditionalCheckFailed", "DuplicateItem"):
+                throttle.refused_write(ctx, action.table, action.old)
             raise _failure(reason)
+        units = throttle.write(ctx, action.table, action.old, action.new)
         action.apply(ctx, t)
     out: Output = {"Items": _returned(stmt, action)}
-    assert action.table is not None
-    capacity.write(out, req, action.table, action.old, action.new)
+    capacity.write(out, req, action.table, action.old, action.new, units)
     return out
 
 
+def _select(ctx: Context, stmt: ast.Select, params: list[dict[str, Any]], req: Input) -> Output:
+    """A SELECT through ``select.run``, which reports its units as ``ConsumedCapacity``:
+    asked for (per index) here so they can be consumed, then shaped as the caller asked.
+    A read changes nothing, so a throttle after it answers as one before it would."""
+    mode = req.get("ReturnConsumedCapacity") or "NONE"
+    out = select.run(ctx, stmt, params, {**req, "ReturnConsumedCapacity": "INDEXES"})
+    spent = out.pop("ConsumedCapacity")
+    with ctx.tx() as t:
+        table = storage.get_table(t, spent["TableName"])
+    index = None
+    for member in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        for name in spent.get(member) or ():
+            index = next((i for i in table.get("indexes") or () if i["IndexName"] == name), None)
+    throttle.read(ctx, table, spent["CapacityUnits"], index, returned=len(out.get("Items") or ()))
+    if mode == "TOTAL":
+        out["ConsumedCapacity"] = {k: v for k, v in spent.items() if k in ("TableName", "CapacityUnits",
+                                                                           "ReadCapacityUnits")}
+    elif mode == "INDEXES":
+        out["ConsumedCapacity"] = spent
+    return out
+
+
+@metrics.measured
 def batch_execute_statement(ctx: Context, req: Input) -> Output:
     entries = req["Statements"]
     parsed: list[tuple[ast.Statement, list[dict[str, Any]]] | ServiceError] = []
@@ -232,18 +260,21 @@ def _batch_one(ctx: Context, t: Tx, stmt: ast.Statement, params: list[dict[str, 
             raise _invalid(reason["Message"])
         assert get.table is not None
         read = capacity.read_units([get.item] if get.item else [], bool(entry.get("ConsistentRead")))
+        throttle.read(ctx, get.table, read)
         used.setdefault(get.table["name"], [0.0, 0.0])[0] += read
         return {"TableName": get.table["name"], **get.result()}
     if isinstance(stmt, ast.Exists) or getattr(stmt, "returning", None):
         raise _invalid("BatchExecuteStatement supports only INSERT, UPDATE, DELETE and SELECT statements "
                        "without RETURNING")
     action = _write_action(t, stmt, params, entry)
+    assert action.table is not None
+    throttle.admit_write(ctx, action.table)
     reason = action.evaluate(t)
     if reason is not None:
         raise _failure(reason)
+    units = throttle.write(ctx, action.table, action.old, action.new)
     action.apply(ctx, t)
-    assert action.table is not None
-    used.setdefault(action.table["name"], [0.0, 0.0])[1] += capacity.write_units(action.old, action.new)
+    used.setdefault(action.table["name"], [0.0, 0.0])[1] += units
     return {"TableName": action.table["name"]}
 
 
@@ -252,6 +283,7 @@ _BATCH_CODES = {
     "DuplicateItemException": "DuplicateItem",
     "ResourceNotFoundException": "ResourceNotFound",
     "ValidationException": "ValidationError",
+    "ProvisionedThroughputExceededException": "ProvisionedThroughputExceeded",
 }
 
 
@@ -265,6 +297,7 @@ def _batch_error(err: ServiceError, table: str | None = None) -> dict[str, Any]:
     return out
 
 
+@metrics.measured
 def execute_transaction(ctx: Context, req: Input) -> Output:
     entries = req["TransactStatements"]
     parsed: list[tuple[ast.Statement, list[dict[str, Any]]]] = []
@@ -321,7 +354,7 @@ def _read_transaction(ctx: Context, req: Input, parsed: list[tuple[ast.Statement
                     raise
                 raise _in_statement(i, err) from None
         txn = ReadTransaction(actions)
-        responses = txn.run(t)
+        responses = txn.run(ctx, t)
     out: Output = {"Responses": responses}
     used = txn.consumed(req)
     if used is not None:
