@@ -1,14 +1,19 @@
-"""Amazon DynamoDB: tables with global and local secondary indexes, items with the whole
-expression language, queries and scans in DynamoDB's key order from an order-preserving
-key encoding, batches, and the change records behind streams, kept in the store.
+"""Amazon DynamoDB: tables with global and local secondary indexes (added ones backfilled),
+items with the whole expression language and its legacy parameters, queries and scans in
+DynamoDB's key order from an order-preserving key encoding, batches, transactions
+(all-or-nothing, cancellation reasons, idempotency tokens), PartiQL, streams
+(``dynamodbstreams``), TTL expiry on the cloudlet clock, on-demand backups and
+point-in-time recovery to any second, global tables (2019.11.21) with last-writer-wins
+replication, export to and import from S3, resource policies, and provisioned capacity
+that throttles, with CloudWatch metrics.
 
-Module map: ``tables``, ``items``, ``queries``, ``batches`` (handlers); ``storage`` (the
-record layout), ``keys`` (the order-preserving encoding), ``exprs`` (requests'
-expressions and legacy parameters, compiled by ``expressions/``), ``values`` (numbers,
-sets, sizes), ``capacity``, ``changes`` (stream records), ``replicas`` (global tables:
-replica membership and write replication; ``globaltables`` answers the legacy API),
-``exports`` (handlers) over ``exportjobs`` / ``importjobs`` (export to and import from
-S3, with ``ddbjson`` for the file formats), ``policies`` (resource policies).
+Module map: handlers in ``MODULES``; ``storage`` (the record layout), ``keys`` (the
+order-preserving encoding), ``schema`` (table checks and descriptions), ``itemkeys``,
+``exprs`` over ``expressions/`` (the language), ``values`` (numbers, sets, sizes),
+``capacity``, ``throttle``, ``metrics``, ``changes`` (every write's change record, for
+``streamlog`` and ``history``), ``history`` (backups and the PITR log), ``indexes``
+(backfills), ``ttl``, ``replicas``, ``exportjobs`` / ``importjobs`` / ``ddbjson``,
+``partiql/``.
 """
 
 from __future__ import annotations
