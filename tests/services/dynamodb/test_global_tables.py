@@ -426,3 +426,16 @@ def test_a_second_replica_change_waits_for_the_first():
     assert exc.value.code == "ResourceInUseException"
     _run_replication(gw)
     tables.update_table(ctx, {"TableName": "t", "ReplicaUpdates": [{"Create": {"RegionName": AP}}]})
+
+
+def test_ttl_settings_apply_to_every_replica(cloud):
+    home, away = cloud.client("dynamodb"), cloud.client("dynamodb", region="eu-west-1")
+    name = f"ttlg-{uuid.uuid4().hex[:10]}"
+    home.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                      BillingMode="PAY_PER_REQUEST")
+    home.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
+    cloud.advance(1)
+    home.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    desc = away.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    assert desc == {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}

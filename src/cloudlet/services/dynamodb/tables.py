@@ -284,7 +284,25 @@ def update_time_to_live(ctx: Context, req: Input) -> Output:
         table["ttl"] = {"AttributeName": spec["AttributeName"], "enabled": bool(spec["Enabled"])}
         storage.put_table(t, table)
         _on_table_change(ctx, t, table)
+        _ttl_to_replicas(ctx, table)
     return {"TimeToLiveSpecification": spec}
+
+
+def _ttl_to_replicas(ctx: Context, table: Table) -> None:
+    """A global table's TTL setting is the same in every replica (AWS applies it to all)."""
+    from dataclasses import replace
+
+    from cloudlet.services.dynamodb import replicas
+
+    for member in replicas.members(table):
+        there = replace(ctx, region=member["region"])
+        with there.tx() as t:  # a savepoint of the caller's transaction: same database
+            replica = storage.find_table(t, table["name"])
+            if replica is None:
+                continue
+            replica["ttl"] = dict(table["ttl"])
+            storage.put_table(t, replica)
+            _on_table_change(there, t, replica)
 
 
 def describe_time_to_live(ctx: Context, req: Input) -> Output:
