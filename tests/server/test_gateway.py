@@ -111,8 +111,15 @@ def test_every_request_is_audited(cloud):
     assert ev["userIdentity"]["arn"] == "arn:aws:iam::210987654321:root"
     assert ev["readOnly"] is True
     assert ev["awsRegion"] == "us-east-1"
-    assert ev["responseElements"]["Account"] == "210987654321"
+    assert ev["responseElements"] is None  # CloudTrail keeps responses of changes only
     assert "errorCode" not in ev
+
+
+def test_changes_keep_their_response_in_the_audit_event(cloud):
+    url = cloud.client("sqs", key="210987654322").create_queue(QueueName="audited")["QueueUrl"]
+    events = cloud.admin("GET", "audit?eventName=CreateQueue&account=210987654322&limit=5")["events"]
+    assert events[0]["readOnly"] is False
+    assert events[0]["responseElements"]["QueueUrl"] == url
 
 
 def test_failed_requests_are_audited_with_their_error(cloud):

@@ -7,6 +7,8 @@ CloudTrail dict is only built when somebody reads it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import datetime as dt
 import threading
 import uuid
@@ -14,7 +16,15 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-_READ_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Query", "Scan", "Search", "BatchGet", "Select")
+_READ_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Query", "Scan", "Search", "BatchGet", "Select",
+                  "TransactGet", "Receive", "Filter", "Simulate")
+
+
+@lru_cache(maxsize=4096)
+def read_only(operation: str) -> bool:
+    """Whether an operation only reads (CloudTrail's readOnly; such events carry no
+    responseElements, which also keeps query results out of the ring)."""
+    return operation.startswith(_READ_PREFIXES)
 
 
 @dataclass(slots=True)
@@ -64,7 +74,7 @@ class Event:
             "requestID": self.request_id,
             # derived from the sequence so reading twice gives the same id
             "eventID": str(uuid.UUID(int=(hash(self.request_id) & ((1 << 64) - 1)) << 64 | self.seq)),
-            "readOnly": self.event_name.startswith(_READ_PREFIXES),
+            "readOnly": read_only(self.event_name),
             "eventType": "AwsApiCall",
             "managementEvent": True,
             "recipientAccountId": self.account,

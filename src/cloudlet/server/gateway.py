@@ -21,6 +21,7 @@ from cloudlet.auth.credentials import CredentialStore
 from cloudlet.auth.scope import credential_scope
 from cloudlet.core import clock, metrics
 from cloudlet.core.audit import AuditLog, Event
+from cloudlet.core.audit import read_only as audit_read_only
 from cloudlet.core.context import Context
 from cloudlet.core.datadir import Store
 from cloudlet.core.scheduler import Scheduler
@@ -216,8 +217,8 @@ class Gateway:
                 user_agent=user_agent,
                 request_id=rid,
                 request_parameters=_without_streams(op and op.input_shape, params, bool(op and op.has_streaming_input)),
-                response_elements=None if error else _without_streams(
-                    op and op.output_shape, output, bool(op and op.has_streaming_output)
+                response_elements=None if error or op is None or audit_read_only(op.name) else _without_streams(
+                    op.output_shape, output, bool(op.has_streaming_output)
                 ),
                 error_code=error.code if error else None,
                 error_message=error.message if error else None,
