@@ -34,7 +34,12 @@ class Cloud:
         self.log_path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"cloudlet-test-{self.port}.log")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.proc.kill()  # a server that did not come up must not outlive the test
+            self.proc.wait()
+            raise
 
     def wait_ready(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
