@@ -235,8 +235,23 @@ def _name_size(name: str) -> int:
 
 
 def item_size(item: Item) -> int:
-    """An item's size as DynamoDB counts it for the 400 KB limit and capacity units."""
-    return sum(_name_size(k) + value_size(v) for k, v in item.items())
+    """An item's size as DynamoDB counts it for the 400 KB limit and capacity units.
+
+    Sized on every write (the limit, capacity, metrics): the common scalar types are
+    counted inline rather than through ``value_size``."""
+    total = 0
+    for k, v in item.items():
+        total += len(k) if k.isascii() else len(k.encode("utf-8"))
+        if len(v) == 1:
+            if "S" in v:
+                x = v["S"]
+                total += len(x) if x.isascii() else len(x.encode("utf-8"))
+                continue
+            if "N" in v:
+                total += number_size(v["N"])
+                continue
+        total += value_size(v)
+    return total
 
 
 # comparison -----------------------------------------------------------------------------
