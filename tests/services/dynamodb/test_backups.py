@@ -58,11 +58,6 @@ def code(err: pytest.ExceptionInfo) -> str:
     return err.value.response["Error"]["Code"]
 
 
-@pytest.fixture(scope="module")
-def ddb(cloud):
-    return cloud.client("dynamodb")
-
-
 def test_backup_then_modify_then_restore_gives_the_old_table(ddb):
     src, dst = unique("bk-src"), unique("bk-dst")
     make_table(ddb, src)

@@ -485,6 +485,20 @@ def _key(draw: Draw, table: ref.Table) -> tuple[str, str]:
     return draw(st.sampled_from(PARTITIONS)), draw(st.sampled_from(SORTS))
 
 
+def _write_step(step: int, op: str, call: Any, req: dict[str, Any], table: ref.Table, key: Item,
+                expected: Any, image: str) -> None:
+    """Send one write, then hold its answer (the `image` item it returns) and its effect
+    to what the reference allows; `expected` runs the write on the reference."""
+    note(f"step {step}: {op} {req!r}")
+    got = _outcome(lambda: call(**req))
+
+    def check(answer: Any, item: Item | None) -> None:
+        _same_items(f"step {step}: {op}'s {image} item", [answer.get("Attributes", {})], [item or {}])
+
+    before = table.get(key)
+    _expect_one_of(f"step {step}: {op} {req!r}\nitem before: {before!r}\n", got, table, expected(), check)
+
+
 def _put(ddb: Any, name: str, table: ref.Table, draw: Draw, step: int) -> None:
     pk, sk = _key(draw, table)
     item = draw(item_for(pk, sk))
@@ -494,15 +508,7 @@ def _put(ddb: Any, name: str, table: ref.Table, draw: Draw, step: int) -> None:
     if condition is not None:
         req["ConditionExpression"] = r.condition(condition)
         req.update(r.params())
-    note(f"step {step}: PutItem {req!r}")
-    got = _outcome(lambda: ddb.put_item(**req))
-
-    def check(answer: Any, old: Item | None) -> None:
-        _same_items(f"step {step}: PutItem's old item", [answer.get("Attributes", {})], [old or {}])
-
-    before = table.get(item)
-    _expect_one_of(f"step {step}: PutItem {req!r}\nitem before: {before!r}\n", got, table,
-                   table.put(item, condition), check)
+    _write_step(step, "PutItem", ddb.put_item, req, table, item, lambda: table.put(item, condition), "old")
 
 
 def _update(ddb: Any, name: str, table: ref.Table, draw: Draw, step: int) -> None:
@@ -516,15 +522,8 @@ def _update(ddb: Any, name: str, table: ref.Table, draw: Draw, step: int) -> Non
     if condition is not None:
         req["ConditionExpression"] = r.condition(condition)
     req.update(r.params())
-    note(f"step {step}: UpdateItem {req!r}")
-    got = _outcome(lambda: ddb.update_item(**req))
-
-    def check(answer: Any, new: Item | None) -> None:
-        _same_items(f"step {step}: UpdateItem's new item", [answer.get("Attributes", {})], [new or {}])
-
-    before = table.get(key)
-    _expect_one_of(f"step {step}: UpdateItem {req!r}\nitem before: {before!r}\n", got, table,
-                   table.update(key, update, condition), check)
+    _write_step(step, "UpdateItem", ddb.update_item, req, table, key, lambda: table.update(key, update, condition),
+                "new")
 
 
 def _delete(ddb: Any, name: str, table: ref.Table, draw: Draw, step: int) -> None:
@@ -536,15 +535,7 @@ def _delete(ddb: Any, name: str, table: ref.Table, draw: Draw, step: int) -> Non
     if condition is not None:
         req["ConditionExpression"] = r.condition(condition)
         req.update(r.params())
-    note(f"step {step}: DeleteItem {req!r}")
-    got = _outcome(lambda: ddb.delete_item(**req))
-
-    def check(answer: Any, old: Item | None) -> None:
-        _same_items(f"step {step}: DeleteItem's old item", [answer.get("Attributes", {})], [old or {}])
-
-    before = table.get(key)
-    _expect_one_of(f"step {step}: DeleteItem {req!r}\nitem before: {before!r}\n", got, table,
-                   table.delete(key, condition), check)
+    _write_step(step, "DeleteItem", ddb.delete_item, req, table, key, lambda: table.delete(key, condition), "old")
 
 
 def _get(ddb: Any, name: str, table: ref.Table, draw: Draw, step: int) -> None:

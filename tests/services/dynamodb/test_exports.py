@@ -8,31 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-
-def unique(prefix: str = "ex") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def message(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Message"]
+from tests.services.dynamodb.helpers import code, create_table, key_schema, message, unique
 
 
 def now_s(cloud) -> float:
     return dt.datetime.fromisoformat(cloud.admin("GET", "clock")["now"].replace("Z", "+00:00")).timestamp()
-
-
-@pytest.fixture(scope="module")
-def ddb(cloud):
-    return cloud.client("dynamodb")
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +31,11 @@ def bucket(s3):
     return name
 
 
-KEYS = {
-    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                             {"AttributeName": "sk", "AttributeType": "N"}],
-}
+KEYS = key_schema(sk="N")
 
 
 def make_table(ddb, name: str, pitr: bool = True) -> str:
-    arn = ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **KEYS)["TableDescription"]["TableArn"]
+    arn = create_table(ddb, name, sk="N")["TableArn"]
     if pitr:
         ddb.update_continuous_backups(TableName=name,
                                       PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})

@@ -17,20 +17,9 @@ from cloudlet.core.errors import ServiceError
 from cloudlet.server.config import Config
 from cloudlet.server.gateway import Gateway
 from cloudlet.services.dynamodb import items, replicas, tables
+from tests.services.dynamodb.helpers import code, create_table, message, unique
 
 EU, AP = "eu-west-1", "ap-southeast-2"
-
-
-def unique(prefix: str = "gt") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def message(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Message"]
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +38,10 @@ def ap(cloud):
 
 
 def make_table(ddb, name: str, **extra) -> None:
-    ddb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "g", "AttributeType": "S"}],
-        GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                                 "Projection": {"ProjectionType": "ALL"}}],
-        **extra)
+    create_table(ddb, name, attributes={"g": "S"},
+                 GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                          "Projection": {"ProjectionType": "ALL"}}],
+                 **extra)
 
 
 def put(ddb, name: str, pk: str, v: str, g: str = "x") -> None:

@@ -22,17 +22,9 @@ from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.server.config import Config
 from cloudlet.server.gateway import Gateway
+from tests.services.dynamodb.helpers import create_table, unique
 
 BACKFILLING = "Cannot read from backfilling global secondary index: {}"
-
-
-def unique(prefix: str = "idx") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(scope="module")
-def ddb(cloud):
-    return cloud.client("dynamodb")
 
 
 def keys(*names: str) -> list[dict[str, str]]:
@@ -50,7 +42,7 @@ def gsi(name: str, *key: str, projection: dict[str, Any] | None = None) -> dict[
 def table_with_items(ddb, n: int) -> str:
     """pk (S) only; item i has g = "g<i % 3>" (S) unless i % 10 == 0, and v = i."""
     name = unique()
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=keys("pk"), AttributeDefinitions=attrs(pk="S"))
+    create_table(ddb, name)
     rows = []
     for i in range(n):
         row = {"pk": {"S": f"p{i:04d}"}, "v": {"N": str(i)}}
@@ -111,7 +103,7 @@ def test_a_gsi_added_to_a_table_with_items_is_backfilled_then_queryable(cloud, d
 
 def test_existing_items_with_an_index_key_of_another_type_are_left_out(cloud, ddb):
     table = unique()
-    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", KeySchema=keys("pk"), AttributeDefinitions=attrs(pk="S"))
+    create_table(ddb, table)
     ddb.put_item(TableName=table, Item={"pk": {"S": "s"}, "g": {"S": "1"}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "n"}, "g": {"N": "1"}})
     ddb.update_table(TableName=table, AttributeDefinitions=attrs(g="S"),

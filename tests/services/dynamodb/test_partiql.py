@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb.partiql import ast, literals, parser
+from tests.services.dynamodb.helpers import create_table, unique
 
 WF = "Statement wasn't well formed, can't be processed: "
 LEFTOVER = WF + "Unexpected token after expression"
@@ -115,19 +116,10 @@ def test_the_first_problem_in_document_order_is_reported():
 
 
 # over HTTP ---------------------------------------------------------------------------------
-def unique(prefix: str = "pq") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(scope="module")
-def ddb(cloud):
-    return cloud.client("dynamodb")
-
-
 @pytest.fixture(scope="module")
 def songs(ddb) -> str:
     """Keyed by artist (S) and n (N), with a global index on genre and a local one on year."""
-    name = unique()
+    name = unique("pq")
     ddb.create_table(
         TableName=name, BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "artist", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}],
@@ -152,10 +144,8 @@ def songs(ddb) -> str:
 
 @pytest.fixture()
 def simple(ddb) -> str:
-    name = unique()
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    name = unique("pq")
+    create_table(ddb, name)
     return name
 
 

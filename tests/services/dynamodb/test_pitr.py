@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import types
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -35,11 +34,6 @@ def restore(ddb, source: str, **when) -> str:
     target = unique("pitr-to")
     ddb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=target, **when)
     return target
-
-
-@pytest.fixture(scope="module")
-def ddb(cloud):
-    return cloud.client("dynamodb")
 
 
 def test_restore_to_any_second_rebuilds_the_table_as_it_was(cloud, ddb):

@@ -4,24 +4,13 @@ revision ids and ExpectedRevisionId, the document checks and the ARN errors."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.services.dynamodb.helpers import code, create_table, message, unique
+
 ACCOUNT = "123456789012"
-
-
-def unique(prefix: str = "rp") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def message(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Message"]
 
 
 def policy(action: str = "dynamodb:GetItem", resource: str = "*", **statement) -> str:
@@ -30,20 +19,12 @@ def policy(action: str = "dynamodb:GetItem", resource: str = "*", **statement) -
         "Resource": resource, **statement}]})
 
 
-@pytest.fixture(scope="module")
-def ddb(cloud):
-    return cloud.client("dynamodb")
-
-
 @pytest.fixture
 def table(ddb) -> tuple[str, str, str]:
     """A table with a stream: its name, ARN and stream ARN."""
-    name = unique()
-    d = ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
-    return name, d["TableDescription"]["TableArn"], d["TableDescription"]["LatestStreamArn"]
+    name = unique("rp")
+    d = create_table(ddb, name, stream="KEYS_ONLY")
+    return name, d["TableArn"], d["LatestStreamArn"]
 
 
 def test_policy_round_trip_and_revisions(ddb, table):
@@ -108,9 +89,7 @@ def test_a_recreated_table_starts_without_its_predecessors_policy(ddb, table):
         ddb.get_resource_policy(ResourceArn=arn)
     assert (code(exc), message(exc)) == ("ResourceNotFoundException",
                                          f"Requested resource not found: Table: {name} not found")
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    create_table(ddb, name)
     with pytest.raises(ClientError) as exc:
         ddb.get_resource_policy(ResourceArn=arn)
     assert code(exc) == "PolicyNotFoundException"

@@ -5,7 +5,6 @@ in-process reader a Lambda event source mapping will use."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -15,25 +14,15 @@ from cloudlet.server.config import Config
 from cloudlet.server.gateway import Gateway
 from cloudlet.services.dynamodb import streamlog
 from cloudlet.services.dynamodbstreams import iterators
+from tests.services.dynamodb.helpers import code, create_table, unique
 
 VIEWS = ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 
 
-def unique(prefix: str = "st") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
 def make_table(ddb, view: str | None = "NEW_AND_OLD_IMAGES", name: str | None = None) -> tuple[str, str | None]:
     """A table keyed by pk (S) and sk (N); returns its name and stream ARN."""
-    name = name or unique()
-    spec = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": view}} if view else {}
-    out = ddb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "N"}],
-        **spec)
-    return name, out["TableDescription"].get("LatestStreamArn")
+    name = name or unique("st")
+    return name, create_table(ddb, name, sk="N", stream=view).get("LatestStreamArn")
 
 
 def key(pk: str, sk: int = 1) -> dict:
@@ -60,15 +49,6 @@ def read_all(streams, it: str, limit: int = 1000) -> list[dict]:
             break
         it = page.get("NextShardIterator")
     return out
-
-
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-@pytest.fixture(scope="module")
-def ddb(cloud):
-    return cloud.client("dynamodb")
 
 
 @pytest.fixture(scope="module")

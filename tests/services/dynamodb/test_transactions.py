@@ -10,37 +10,24 @@ import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from tests.services.dynamodb.helpers import create_table, unique
+
 CANCELLED = "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]"
-
-
-def unique(prefix: str = "tx") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(scope="module")
-def ddb(cloud):
-    return cloud.client("dynamodb")
 
 
 @pytest.fixture(scope="module")
 def table(ddb) -> str:
     """A table keyed by pk (S), with a stream."""
-    name = unique()
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    name = unique("tx")
+    create_table(ddb, name, stream="NEW_AND_OLD_IMAGES")
     return name
 
 
 @pytest.fixture(scope="module")
 def other(ddb) -> str:
     """A second table, keyed by pk (S) and sk (N)."""
-    name = unique()
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                           {"AttributeName": "sk", "AttributeType": "N"}])
+    name = unique("tx")
+    create_table(ddb, name, sk="N")
     return name
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from cloudlet.core import clock
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
+from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import history, storage
 
 Input = dict[str, Any]
@@ -34,21 +35,23 @@ def create_backup(ctx: Context, req: Input) -> Output:
     return {"BackupDetails": history.details(backup)}
 
 
-def describe_backup(ctx: Context, req: Input) -> Output:
-    arn = req["BackupArn"]
-    with ctx.tx() as t:
-        backup = history.find_backup(t, arn, clock.time_s())
+def _backup(t: Tx, arn: str) -> dict[str, Any]:
+    backup = history.find_backup(t, arn, clock.time_s())
     if backup is None:
         raise history.backup_not_found(arn)
+    return backup
+
+
+def describe_backup(ctx: Context, req: Input) -> Output:
+    with ctx.tx() as t:
+        backup = _backup(t, req["BackupArn"])
     return {"BackupDescription": history.description(backup)}
 
 
 def delete_backup(ctx: Context, req: Input) -> Output:
     arn = req["BackupArn"]
     with ctx.tx() as t:
-        backup = history.find_backup(t, arn, clock.time_s())
-        if backup is None:
-            raise history.backup_not_found(arn)
+        backup = _backup(t, arn)
         if backup["type"] == "SYSTEM":  # DynamoDB keeps these for their 35 days
             raise ServiceError("ValidationException", f"Backups of type SYSTEM cannot be deleted: {arn}", 400)
         history.delete_backup(t, backup)
@@ -96,9 +99,7 @@ def list_backups(ctx: Context, req: Input) -> Output:
 def restore_table_from_backup(ctx: Context, req: Input) -> Output:
     arn = req["BackupArn"]
     with ctx.tx() as t:
-        backup = history.find_backup(t, arn, clock.time_s())
-        if backup is None:
-            raise history.backup_not_found(arn)
+        backup = _backup(t, arn)
         target = history.create_target(ctx, t, backup["table"], req)
         count = 0
         for item in history.backup_items(t, backup):

@@ -75,3 +75,17 @@ def read(out: dict[str, Any], req: dict[str, Any], table: dict[str, Any], items:
                  kind="ReadCapacityUnits")
     if c is not None:
         out["ConsumedCapacity"] = c
+
+
+def read_write(mode: str, name: str, read: float, write: float) -> dict[str, Any]:
+    """One table's ConsumedCapacity for a request that may both read and write it
+    (transactions, PartiQL batches): the read and write parts shown only when spent."""
+    units: dict[str, float] = {"CapacityUnits": read + write}
+    if read:
+        units["ReadCapacityUnits"] = read
+    if write:
+        units["WriteCapacityUnits"] = write
+    out: dict[str, Any] = {"TableName": name, **units}
+    if mode == "INDEXES":
+        out["Table"] = dict(units)
+    return out

@@ -42,7 +42,6 @@ KIND, TOKENS = "ex", "ext"
 JOB = "dynamodb.export"
 SERVICE = "dynamodb.amazonaws.com"
 ITEMS_PER_FILE = 100_000
-_BATCH = 500
 
 Export = dict[str, Any]
 
@@ -102,9 +101,14 @@ def start(ctx: Context, t: Tx, e: Export) -> None:
     """Keep a new export and queue its job (in the request's transaction)."""
     t.put(KIND, e["id"], e)
     t.put(TOKENS, e["token"], e["id"])
+    queue(ctx, t, JOB, e["id"])
+
+
+def queue(ctx: Context, t: Tx, job: str, record_id: str) -> None:
+    """Schedule `job` at once for the export or import `record_id` of t's account and region."""
     if ctx.gateway is not None:
-        ctx.gateway.scheduler.at(f"{JOB}/{t.account}/{t.region}/{e['id']}", clock.time_s(), JOB,
-                                 {"account": t.account, "region": t.region, "id": e["id"]})
+        ctx.gateway.scheduler.at(f"{job}/{t.account}/{t.region}/{record_id}", clock.time_s(), job,
+                                 {"account": t.account, "region": t.region, "id": record_id})
 
 
 # the job ---------------------------------------------------------------------------------
@@ -112,10 +116,9 @@ def _run(job: "Job") -> None:
     p = job.payload
     ctx = job.context(p["account"], p["region"])
     with ctx.tx() as t:
-        rec = t.get(KIND, p["id"])
-        if rec is None or rec.value["status"] != "IN_PROGRESS":
+        e = in_progress(t, KIND, p["id"])
+        if e is None:
             return
-        e = rec.value
         try:
             files = _snapshot(t, e)
         except ServiceError as err:
@@ -135,6 +138,12 @@ def _run(job: "Job") -> None:
     with ctx.tx() as t:
         e.update(manifest=manifest, items=count, billed=billed)
         _finish(t, e)
+
+
+def in_progress(t: Tx, kind: str, record_id: str) -> dict[str, Any] | None:
+    """The export or import a job is for, unless it has ended (or is gone)."""
+    rec = t.get(kind, record_id)
+    return rec.value if rec is not None and rec.value["status"] == "IN_PROGRESS" else None
 
 
 def _finish(t: Tx, e: Export, failure: tuple[str, str] | None = None) -> None:
@@ -160,24 +169,14 @@ def s3_message(err: ServiceError) -> str:
     return f"{err.message} (Service: Amazon S3; Status Code: {err.status}; Error Code: {err.code})"
 
 
-def _scan(t: Tx, kind: str, prefix: bytes) -> Iterator[Any]:
-    after = None
-    while True:
-        recs = t.scan(kind, prefix, after=after, limit=_BATCH)
-        yield from recs
-        if len(recs) < _BATCH:
-            return
-        after = recs[-1].key
-
-
 def items_at(t: Tx, table: storage.Table, at: float) -> Iterator[storage.Item]:
     """The table's items as they were at `at`: the PITR base snapshot with every logged
     change made by then applied (the last one per item wins, in log order)."""
     latest: dict[bytes, Any] = {}
-    for r in _scan(t, history.HISTORY, table["id"]):
+    for r in history.scan_all(t, history.HISTORY, table["id"]):
         if r.value["time"] <= at:
             latest[r.value["key"]] = r.value["item"]
-    for r in _scan(t, history.BASE, table["id"]):
+    for r in history.scan_all(t, history.BASE, table["id"]):
         item = latest.pop(r.key) if r.key in latest else r.value
         if item is not None:
             yield item

@@ -169,14 +169,21 @@ def _parse_job_arn(ctx: Context, arn: str, kind: str) -> str:
     return path[3]
 
 
+def _find_job(ctx: Context, arn: str, kind: str, record_kind: str, not_found: str) -> dict[str, Any]:
+    """The export or import record `arn` names, or its NotFoundException (`not_found` is
+    the message, whose wording differs between the two)."""
+    job_id = _parse_job_arn(ctx, arn, kind)
+    with ctx.tx() as t:
+        rec = t.get(record_kind, job_id)
+    if rec is None or rec.value["arn"] != arn:
+        raise ServiceError(f"{kind.capitalize()}NotFoundException", not_found, 400)
+    return rec.value
+
+
 def describe_export(ctx: Context, req: Input) -> Output:
     arn = req["ExportArn"]
-    export_id = _parse_job_arn(ctx, arn, "export")
-    with ctx.tx() as t:
-        rec = t.get(exportjobs.KIND, export_id)
-    if rec is None or rec.value["arn"] != arn:
-        raise ServiceError("ExportNotFoundException", f"Export not found: Export not found: {arn}", 400)
-    return {"ExportDescription": exportjobs.describe(rec.value)}
+    e = _find_job(ctx, arn, "export", exportjobs.KIND, f"Export not found: Export not found: {arn}")
+    return {"ExportDescription": exportjobs.describe(e)}
 
 
 def _page(ctx: Context, kind: str, marker: str, token: str | None, size: int, keep: Any,
@@ -204,6 +211,16 @@ def _page(ctx: Context, kind: str, marker: str, token: str | None, size: int, ke
     return found[:size], nxt
 
 
+def _listing(ctx: Context, req: Input, size: int, kind: str, marker: str, keep: Any, summary: Any,
+             member: str) -> Output:
+    """ListExports / ListImports: one page of summaries under `member`, with its NextToken."""
+    found, nxt = _page(ctx, kind, marker, req.get("NextToken"), size, keep, req.get("TableArn"))
+    out: Output = {member: [summary(x) for x in found]}
+    if nxt is not None:
+        out["NextToken"] = nxt
+    return out
+
+
 def _is_hex(text: str) -> bool:
     return len(text) % 2 == 0 and all(c in "0123456789abcdef" for c in text)
 
@@ -217,12 +234,8 @@ def _export_of_table(t: Any, e: dict[str, Any], table_arn: str | None) -> bool:
 
 
 def list_exports(ctx: Context, req: Input) -> Output:
-    size = req.get("MaxResults") or _MAX_PAGE
-    found, nxt = _page(ctx, exportjobs.KIND, "e", req.get("NextToken"), size, _export_of_table, req.get("TableArn"))
-    out: Output = {"ExportSummaries": [exportjobs.summary(e) for e in found]}
-    if nxt is not None:
-        out["NextToken"] = nxt
-    return out
+    return _listing(ctx, req, req.get("MaxResults") or _MAX_PAGE, exportjobs.KIND, "e", _export_of_table,
+                    exportjobs.summary, "ExportSummaries")
 
 
 # imports ----------------------------------------------------------------------------------
@@ -258,12 +271,8 @@ def import_table(ctx: Context, req: Input) -> Output:
 
 def describe_import(ctx: Context, req: Input) -> Output:
     arn = req["ImportArn"]
-    import_id = _parse_job_arn(ctx, arn, "import")
-    with ctx.tx() as t:
-        rec = t.get(importjobs.KIND, import_id)
-    if rec is None or rec.value["arn"] != arn:
-        raise ServiceError("ImportNotFoundException", f"Import not found: {arn}", 400)
-    return {"ImportTableDescription": importjobs.describe(rec.value)}
+    imp = _find_job(ctx, arn, "import", importjobs.KIND, f"Import not found: {arn}")
+    return {"ImportTableDescription": importjobs.describe(imp)}
 
 
 def _import_of_table(t: Any, imp: dict[str, Any], table_arn: str | None) -> bool:
@@ -271,9 +280,5 @@ def _import_of_table(t: Any, imp: dict[str, Any], table_arn: str | None) -> bool
 
 
 def list_imports(ctx: Context, req: Input) -> Output:
-    size = req.get("PageSize") or _MAX_PAGE
-    found, nxt = _page(ctx, importjobs.KIND, "i", req.get("NextToken"), size, _import_of_table, req.get("TableArn"))
-    out: Output = {"ImportSummaryList": [importjobs.summary(i) for i in found]}
-    if nxt is not None:
-        out["NextToken"] = nxt
-    return out
+    return _listing(ctx, req, req.get("PageSize") or _MAX_PAGE, importjobs.KIND, "i", _import_of_table,
+                    importjobs.summary, "ImportSummaryList")

@@ -42,7 +42,7 @@ def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
-def _scan(t: Tx, kind: str, prefix: bytes, batch: int = _BATCH) -> Iterator[Any]:
+def scan_all(t: Tx, kind: str, prefix: bytes, batch: int = _BATCH) -> Iterator[Any]:
     """Every record under `prefix`, read in bounded batches."""
     after = None
     while True:
@@ -51,15 +51,6 @@ def _scan(t: Tx, kind: str, prefix: bytes, batch: int = _BATCH) -> Iterator[Any]
         if len(recs) < batch:
             return
         after = recs[-1].key
-
-
-def _drop(t: Tx, kind: str, prefix: bytes) -> None:
-    while True:
-        recs = t.scan(kind, prefix, limit=_BATCH)
-        for r in recs:
-            t.delete(kind, r.key)
-        if len(recs) < _BATCH:
-            return
 
 
 # point-in-time recovery ----------------------------------------------------------------
@@ -94,7 +85,7 @@ def fold(t: Tx, table: Table, upto: float, limit: int | None = None) -> None:
     prefix = table["id"]
     done = 0
     last = None
-    for r in _scan(t, HISTORY, prefix):
+    for r in scan_all(t, HISTORY, prefix):
         change = r.value
         if change["time"] > upto:
             p["base"] = max(p["base"], upto)
@@ -114,17 +105,17 @@ def fold(t: Tx, table: Table, upto: float, limit: int | None = None) -> None:
 
 def enable(t: Tx, table: Table, days: int, now: float) -> None:
     """Start PITR: the base snapshot is the table now, and the log starts empty."""
-    _drop(t, HISTORY, table["id"])
-    _drop(t, BASE, table["id"])
-    for r in _scan(t, "i", table["id"]):
+    storage.drop_records(t, HISTORY, table["id"], _BATCH)
+    storage.drop_records(t, BASE, table["id"], _BATCH)
+    for r in scan_all(t, "i", table["id"]):
         t.put(BASE, r.key, r.value)
     table["pitr"] = {"enabled": True, "days": days, "since": now, "base": now}
 
 
 def disable(t: Tx, table: Table) -> None:
     """Stop PITR; what it kept is gone (re-enabling starts a new window)."""
-    _drop(t, HISTORY, table["id"])
-    _drop(t, BASE, table["id"])
+    storage.drop_records(t, HISTORY, table["id"], _BATCH)
+    storage.drop_records(t, BASE, table["id"], _BATCH)
     table["pitr"] = {"enabled": False}
 
 
@@ -140,10 +131,10 @@ def replay(t: Tx, source: Table, target: Table, until: float) -> int:
     returns the item count."""
     id_len = len(source["id"])
     count = 0
-    for r in _scan(t, BASE, source["id"]):
+    for r in scan_all(t, BASE, source["id"]):
         storage.write_item(t, target, None, r.value)
         count += 1
-    for r in _scan(t, HISTORY, source["id"]):
+    for r in scan_all(t, HISTORY, source["id"]):
         change = r.value
         if change["time"] > until:
             continue  # the log is in commit order; later entries may still be earlier on a wall clock that stepped back
@@ -161,8 +152,8 @@ def replay(t: Tx, source: Table, target: Table, until: float) -> int:
 
 def drop_table(t: Tx, table: Table) -> None:
     """Forget a deleted table's PITR log (its backups stay)."""
-    _drop(t, HISTORY, table["id"])
-    _drop(t, BASE, table["id"])
+    storage.drop_records(t, HISTORY, table["id"], _BATCH)
+    storage.drop_records(t, BASE, table["id"], _BATCH)
 
 
 def on_table_deleted(ctx: Context, t: Tx, table: Table) -> None:
@@ -189,7 +180,7 @@ def take_backup(t: Tx, table: Table, name: str, kind: str, now: float) -> dict[s
     arn = f"{table['arn']}/backup/{int(now * 1000):014d}-{os.urandom(4).hex()}"
     count = size = 0
     id_len = len(table["id"])
-    for r in _scan(t, "i", table["id"]):
+    for r in scan_all(t, "i", table["id"]):
         t.put(BACKUP_ITEMS, backup_id + r.key[id_len:], r.value)
         count += 1
         size += values.item_size(r.value)
@@ -222,11 +213,11 @@ def expired(backup: dict[str, Any], now: float) -> bool:
 
 def delete_backup(t: Tx, backup: dict[str, Any]) -> None:
     t.delete(BACKUP, backup["arn"])
-    _drop(t, BACKUP_ITEMS, backup["id"])
+    storage.drop_records(t, BACKUP_ITEMS, backup["id"], _BATCH)
 
 
 def backup_items(t: Tx, backup: dict[str, Any]) -> Iterator[Item]:
-    for r in _scan(t, BACKUP_ITEMS, backup["id"]):
+    for r in scan_all(t, BACKUP_ITEMS, backup["id"]):
         yield r.value
 
 

@@ -104,9 +104,7 @@ def start(ctx: Context, t: Tx, imp: Import) -> None:
     t.put(KIND, imp["id"], imp, attrs={"pending": imp["params"]["TableName"]})
     if imp["token"]:
         t.put(TOKENS, imp["token"], imp["id"])
-    if ctx.gateway is not None:
-        ctx.gateway.scheduler.at(f"{JOB}/{t.account}/{t.region}/{imp['id']}", clock.time_s(), JOB,
-                                 {"account": t.account, "region": t.region, "id": imp["id"]})
+    exportjobs.queue(ctx, t, JOB, imp["id"])
 
 
 def describe(imp: Import) -> dict[str, Any]:
@@ -138,18 +136,13 @@ def describe(imp: Import) -> dict[str, Any]:
     return d
 
 
+_SUMMARY = ("ImportArn", "ImportStatus", "TableArn", "S3BucketSource", "InputFormat", "StartTime", "EndTime")
+
+
 def summary(imp: Import) -> dict[str, Any]:
-    s: dict[str, Any] = {
-        "ImportArn": imp["arn"],
-        "ImportStatus": imp["status"],
-        "TableArn": imp["table_arn"],
-        "S3BucketSource": imp["source"],
-        "InputFormat": imp["format"],
-        "StartTime": _utc(imp["start"]),
-    }
-    if imp["end"] is not None:
-        s["EndTime"] = _utc(imp["end"])
-    return s
+    """ImportSummary: the description's fields that ListImports shows."""
+    d = describe(imp)
+    return {k: d[k] for k in _SUMMARY if k in d}
 
 
 # the job ---------------------------------------------------------------------------------
@@ -157,10 +150,9 @@ def _run(job: "Job") -> None:
     p = job.payload
     ctx = job.context(p["account"], p["region"])
     with ctx.tx() as t:
-        rec = t.get(KIND, p["id"])
-    if rec is None or rec.value["status"] != "IN_PROGRESS":
+        imp = exportjobs.in_progress(t, KIND, p["id"])
+    if imp is None:
         return
-    imp = rec.value
     try:
         _load(ctx, imp)
     except ServiceError as err:

@@ -10,6 +10,7 @@ from typing import Any
 
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
+from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import capacity, changes, exprs, itemkeys, metrics, storage, throttle, values
 from cloudlet.services.dynamodb.storage import Item
 
@@ -28,28 +29,49 @@ def _condition_failed(old: Item | None, req: Input) -> ServiceError:
     return ServiceError("ConditionalCheckFailedException", "The conditional request failed", 400, fields=fields)
 
 
+def _return_values(req: Input, allowed: tuple[str, ...]) -> str:
+    rv = req.get("ReturnValues") or "NONE"
+    if rv not in allowed:
+        raise _invalid("Return values set to invalid value")
+    return rv
+
+
+def _write(ctx: Context, t: Tx, table: storage.Table, old: Item | None, new: Item | None) -> float:
+    """Charge a write and make it, with its stream record; deleting nothing writes nothing."""
+    units = throttle.write(ctx, table, old, new)
+    if old is not None or new is not None:
+        storage.write_item(t, table, old, new)
+        changes.record(ctx, t, table, old, new)
+    return units
+
+
+def _old_attributes(rv: str, old: Item | None) -> Output:
+    """The answer's Attributes for ReturnValues ALL_OLD (none when there was no item)."""
+    return {"Attributes": old} if rv == "ALL_OLD" and old is not None else {}
+
+
+def _checked_old(ctx: Context, t: Tx, table: storage.Table, key: Item, condition: Any, req: Input) -> Item | None:
+    """The item a write replaces, once the write is admitted and its condition holds."""
+    old = storage.get_item(t, table, key)
+    throttle.admit_write(ctx, table)
+    if condition is not None and not condition.matches(old or {}):
+        throttle.refused_write(ctx, table, old)
+        raise _condition_failed(old, req)
+    return old
+
+
 @metrics.measured
 def put_item(ctx: Context, req: Input) -> Output:
     item = req["Item"]
-    rv = req.get("ReturnValues") or "NONE"
-    if rv not in ("NONE", "ALL_OLD"):
-        raise _invalid("Return values set to invalid value")
+    rv = _return_values(req, ("NONE", "ALL_OLD"))
     compiled = exprs.for_write(req)
     values.check_item(item)
     with ctx.tx() as t:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_item_keys(table, item)
-        old = storage.get_item(t, table, item)
-        throttle.admit_write(ctx, table)
-        if compiled.condition is not None and not compiled.condition.matches(old or {}):
-            throttle.refused_write(ctx, table, old)
-            raise _condition_failed(old, req)
-        units = throttle.write(ctx, table, old, item)
-        storage.write_item(t, table, old, item)
-        changes.record(ctx, t, table, old, item)
-    out: Output = {}
-    if rv == "ALL_OLD" and old is not None:
-        out["Attributes"] = old
+        old = _checked_old(ctx, t, table, item, compiled.condition, req)
+        units = _write(ctx, t, table, old, item)
+    out = _old_attributes(rv, old)
     capacity.write(out, req, table, old, item, units)
     return out
 
@@ -73,34 +95,21 @@ def get_item(ctx: Context, req: Input) -> Output:
 
 @metrics.measured
 def delete_item(ctx: Context, req: Input) -> Output:
-    rv = req.get("ReturnValues") or "NONE"
-    if rv not in ("NONE", "ALL_OLD"):
-        raise _invalid("Return values set to invalid value")
+    rv = _return_values(req, ("NONE", "ALL_OLD"))
     compiled = exprs.for_write(req, "DeleteItem")
     with ctx.tx() as t:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_key(table, req["Key"])
-        old = storage.get_item(t, table, req["Key"])
-        throttle.admit_write(ctx, table)
-        if compiled.condition is not None and not compiled.condition.matches(old or {}):
-            throttle.refused_write(ctx, table, old)
-            raise _condition_failed(old, req)
-        units = throttle.write(ctx, table, old, None)
-        if old is not None:
-            storage.write_item(t, table, old, None)
-            changes.record(ctx, t, table, old, None)
-    out: Output = {}
-    if rv == "ALL_OLD" and old is not None:
-        out["Attributes"] = old
+        old = _checked_old(ctx, t, table, req["Key"], compiled.condition, req)
+        units = _write(ctx, t, table, old, None)
+    out = _old_attributes(rv, old)
     capacity.write(out, req, table, old, None, units)
     return out
 
 
 @metrics.measured
 def update_item(ctx: Context, req: Input) -> Output:
-    rv = req.get("ReturnValues") or "NONE"
-    if rv not in ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"):
-        raise _invalid("Return values set to invalid value")
+    rv = _return_values(req, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
     compiled = exprs.for_update(req)
     key = req["Key"]
     with ctx.tx() as t:
@@ -112,11 +121,7 @@ def update_item(ctx: Context, req: Input) -> Output:
             compiled.update.check_keys(table_keys, index_keys)
         if compiled.condition is not None:
             compiled.condition.check_keys(table_keys, index_keys)
-        old = storage.get_item(t, table, key)
-        throttle.admit_write(ctx, table)
-        if compiled.condition is not None and not compiled.condition.matches(old or {}):
-            throttle.refused_write(ctx, table, old)
-            raise _condition_failed(old, req)
+        old = _checked_old(ctx, t, table, key, compiled.condition, req)
         if old is None and compiled.update is not None and compiled.update.only_removes:
             nothing: Output = {}  # removing from an item that is not there creates nothing
             capacity.write(nothing, req, table, None, None, units=throttle.write(ctx, table, None, None))
@@ -131,13 +136,9 @@ def update_item(ctx: Context, req: Input) -> Output:
                 )
         values.check_item(new, update=True)
         itemkeys.check_item_keys(table, new)
-        units = throttle.write(ctx, table, old, new)
-        storage.write_item(t, table, old, new)
-        changes.record(ctx, t, table, old, new)
-    out: Output = {}
-    if rv == "ALL_OLD" and old is not None:
-        out["Attributes"] = old
-    elif rv == "ALL_NEW":
+        units = _write(ctx, t, table, old, new)
+    out = _old_attributes(rv, old)
+    if rv == "ALL_NEW":
         out["Attributes"] = new
     elif rv in ("UPDATED_OLD", "UPDATED_NEW") and compiled.update is not None:
         source = old if rv == "UPDATED_OLD" else new

@@ -299,12 +299,7 @@ def _edit(ctx: Context, region: str, name: str, change: Any) -> None:
 def _forget(t: Tx, table: Table) -> None:
     """Drop what replication kept for a table that is no longer global."""
     for kind in (STAMPS, QUEUE):
-        while True:
-            recs = t.scan(kind, table["id"], limit=BATCH)
-            for r in recs:
-                t.delete(kind, r.key)
-            if len(recs) < BATCH:
-                break
+        storage.drop_records(t, kind, table["id"], BATCH)
 
 
 def check_stream_change(table: Table, spec: Input) -> None:

@@ -137,12 +137,17 @@ def get_item(t: Tx, table: Table, key_item: Item) -> Item | None:
 def drop_table_records(t: Tx, table: Table, batch: int = 1000) -> None:
     """Remove every item and index entry of a deleted table."""
     for kind in ("i", "x", "rp"):  # items, index entries, resource-policy slots
-        while True:
-            recs = t.scan(kind, table["id"], limit=batch)
-            for r in recs:
-                t.delete(kind, r.key)
-            if len(recs) < batch:
-                break
+        drop_records(t, kind, table["id"], batch)
+
+
+def drop_records(t: Tx, kind: str, prefix: bytes, batch: int = 1000) -> None:
+    """Delete every record of `kind` under `prefix`, reading bounded batches."""
+    while True:
+        recs = t.scan(kind, prefix, limit=batch)
+        for r in recs:
+            t.delete(kind, r.key)
+        if len(recs) < batch:
+            return
 
 
 def scan_range(t: Tx, kind: str, lo: bytes, hi: bytes, *, after: bytes | None, reverse: bool,

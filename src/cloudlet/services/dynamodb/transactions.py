@@ -238,7 +238,14 @@ class _Transaction:
             units = per_table.setdefault(a.table["name"], [0.0, 0.0])
             units[0] += read * 2
             units[1] += write * 2
-        return [_capacity(mode, name, read, write) for name, (read, write) in per_table.items()]
+        return [capacity.read_write(mode, name, read, write) for name, (read, write) in per_table.items()]
+
+    def output(self, req: Input, out: Output) -> Output:
+        """`out` with the ConsumedCapacity the request asks for, if any."""
+        used = self.consumed(req)
+        if used is not None:
+            out["ConsumedCapacity"] = used
+        return out
 
 
 class WriteTransaction(_Transaction):
@@ -289,18 +296,6 @@ def _target(table: Table | None, key: Item) -> bytes | None:
     for k in names:
         values.check_key_value(k, key[k], range_key=k == table["keys"][1])
     return storage.item_key(table, key)
-
-
-def _capacity(mode: str, name: str, read: float, write: float) -> dict[str, Any]:
-    units: dict[str, float] = {"CapacityUnits": read + write}
-    if read:
-        units["ReadCapacityUnits"] = read
-    if write:
-        units["WriteCapacityUnits"] = write
-    out: dict[str, Any] = {"TableName": name, **units}
-    if mode == "INDEXES":
-        out["Table"] = dict(units)
-    return out
 
 
 class ClientToken:
@@ -370,7 +365,7 @@ def _replay_capacity(t: Tx, req: Input, actions: list[WriteAction]) -> list[dict
         item = storage.get_item(t, a.table, key) if _target(a.table, key) is not None else None
         per_table[a.table["name"]] = per_table.get(a.table["name"], 0.0) + capacity.read_units(
             [item] if item else [], True)
-    return [_capacity(mode, name, read, 0.0) for name, read in per_table.items()]
+    return [capacity.read_write(mode, name, read, 0.0) for name, read in per_table.items()]
 
 
 # handlers ---------------------------------------------------------------------------------
@@ -390,11 +385,7 @@ def transact_write_items(ctx: Context, req: Input) -> Output:
             return again
         txn.run(ctx, t)
         token.remember(t, {})
-    out: Output = {}
-    used = txn.consumed(req)
-    if used is not None:
-        out["ConsumedCapacity"] = used
-    return out
+    return txn.output(req, {})
 
 
 @metrics.measured
@@ -404,8 +395,4 @@ def transact_get_items(ctx: Context, req: Input) -> Output:
     txn.check_size()
     with ctx.tx() as t:
         responses = txn.run(ctx, t)
-    out: Output = {"Responses": responses}
-    used = txn.consumed(req)
-    if used is not None:
-        out["ConsumedCapacity"] = used
-    return out
+    return txn.output(req, {"Responses": responses})

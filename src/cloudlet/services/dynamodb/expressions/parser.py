@@ -121,25 +121,27 @@ class _Parser:
         return node
 
     def or_(self, in_group: bool) -> Node:
-        left = self.and_(in_group)
-        while self.keyword(self.peek()) == "OR":
-            start = self.peek().start
-            self.i += 1
-            right = self.and_(in_group)
-            if is_bare_operand(right):
-                raise self.error()
-            left = Or(left, right, start)
-        return left
+        return self.chain("OR", Or, self.and_, in_group)
 
     def and_(self, in_group: bool) -> Node:
-        left = self.not_(in_group)
-        while self.keyword(self.peek()) == "AND":
+        return self.chain("AND", And, self.not_, in_group)
+
+    def chain(
+        self,
+        word: str,
+        make: Callable[[Node, Node, int], Node],
+        side: Callable[[bool], Node],
+        in_group: bool,
+    ) -> Node:
+        """A left-associative run of `side (word side)*`; a bare operand may not follow the word."""
+        left = side(in_group)
+        while self.keyword(self.peek()) == word:
             start = self.peek().start
             self.i += 1
-            right = self.not_(in_group)
+            right = side(in_group)
             if is_bare_operand(right):
                 raise self.error()
-            left = And(left, right, start)
+            left = make(left, right, start)
         return left
 
     def not_(self, in_group: bool) -> Node:
@@ -195,15 +197,19 @@ class _Parser:
         raise self.error()
 
     def operand(self) -> Node:
+        return self.primary(lambda: self.or_(True), self.operand)
+
+    def primary(self, grouped: Callable[[], Node], argument: Callable[[], Node]) -> Node:
+        """A parenthesised `grouped`, a call with `argument`s, a path or a value."""
         tok = self.peek()
         if tok.is_op("("):
             self.i += 1
-            inner = self.or_(True)
+            inner = grouped()
             self.expect_op(")")
             return Group(inner, tok.start)
         if tok.kind == NAME and self.keyword(tok) is None:
             if self.tokens[self.i + 1].is_op("("):
-                return self.call(self.operand)
+                return self.call(argument)
             return self.path()
         if tok.kind == NAMEREF:
             return self.path()
@@ -301,22 +307,7 @@ class _Parser:
         return left
 
     def set_operand(self) -> Node:
-        tok = self.peek()
-        if tok.is_op("("):
-            self.i += 1
-            inner = self.set_value()
-            self.expect_op(")")
-            return Group(inner, tok.start)
-        if tok.kind == NAME and self.keyword(tok) is None:
-            if self.tokens[self.i + 1].is_op("("):
-                return self.call(self.set_operand)
-            return self.path()
-        if tok.kind == NAMEREF:
-            return self.path()
-        if tok.kind == VALREF:
-            self.i += 1
-            return Value(tok.text, tok.start)
-        raise self.error()
+        return self.primary(self.set_value, self.set_operand)
 
     # projections ------------------------------------------------------------------------
     def projection(self) -> list[Path]:

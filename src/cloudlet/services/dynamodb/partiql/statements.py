@@ -238,17 +238,8 @@ def batch_execute_statement(ctx: Context, req: Input) -> Output:
     out: Output = {"Responses": responses}
     mode = req.get("ReturnConsumedCapacity") or "NONE"
     if mode != "NONE":
-        out["ConsumedCapacity"] = [_capacity(mode, name, read, write) for name, (read, write) in used.items()]
+        out["ConsumedCapacity"] = [capacity.read_write(mode, name, read, write) for name, (read, write) in used.items()]
     return out
-
-
-def _capacity(mode: str, name: str, read: float, write: float) -> dict[str, Any]:
-    units: dict[str, float] = {"CapacityUnits": read + write}
-    if read:
-        units["ReadCapacityUnits"] = read
-    if write:
-        units["WriteCapacityUnits"] = write
-    return {"TableName": name, **units, **({"Table": dict(units)} if mode == "INDEXES" else {})}
 
 
 def _batch_one(ctx: Context, t: Tx, stmt: ast.Statement, params: list[dict[str, Any]], entry: Input,
@@ -335,11 +326,7 @@ def execute_transaction(ctx: Context, req: Input) -> Output:
             return dict(replayed)
         txn.run(ctx, t)
         token.remember(t, {"Responses": []})
-    out: Output = {"Responses": []}
-    used = txn.consumed(req)
-    if used is not None:
-        out["ConsumedCapacity"] = used
-    return out
+    return txn.output(req, {"Responses": []})
 
 
 def _read_transaction(ctx: Context, req: Input, parsed: list[tuple[ast.Statement, list[dict[str, Any]]]]) -> Output:
@@ -355,11 +342,7 @@ def _read_transaction(ctx: Context, req: Input, parsed: list[tuple[ast.Statement
                 raise _in_statement(i, err) from None
         txn = ReadTransaction(actions)
         responses = txn.run(ctx, t)
-    out: Output = {"Responses": responses}
-    used = txn.consumed(req)
-    if used is not None:
-        out["ConsumedCapacity"] = used
-    return out
+    return txn.output(req, {"Responses": responses})
 
 
 def _in_statement(i: int, err: ServiceError) -> ServiceError:
