@@ -45,7 +45,9 @@ def handlers(service: str) -> dict[str, Handler]:
     by_snake = {xform_name(name): name for name in load_service(service).operation_names}
     found: dict[str, Handler] = {}
     for module_name in getattr(pkg, "MODULES", ()):
-        module = importlib.import_module(f"{pkg.__name__}.{module_name}")
+        # a dotted absolute name: handlers another package holds (DynamoDB Streams' are DynamoDB's)
+        absolute = module_name.startswith("cloudlet.")
+        module = importlib.import_module(module_name if absolute else f"{pkg.__name__}.{module_name}")
         for name, fn in vars(module).items():
             if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
                 continue

@@ -13,7 +13,7 @@ from cloudlet.core.context import Context
 from cloudlet.server.config import Config
 from cloudlet.server.gateway import Gateway
 from cloudlet.services.dynamodb import streamlog
-from cloudlet.services.dynamodbstreams import iterators
+from cloudlet.services.dynamodb import iterators
 from tests.services.dynamodb.helpers import code, create_table, unique
 
 VIEWS = ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]

@@ -2,18 +2,16 @@
 each (ListStreams, DescribeStream, GetShardIterator, GetRecords).
 
 botocore models Streams as its own service, but it is DynamoDB's own API surface over
-DynamoDB's data: the handlers read the ``dynamodb`` service's database (its change records
-and stream descriptors, through ``dynamodb.streamlog``) in the caller's account and
-region, rather than calling DynamoDB through an operation it does not have.
-
-Module map: ``streams`` (handlers), ``iterators`` (the opaque shard iterators).
+DynamoDB's data, so its handlers live in the DynamoDB package (``dynamodb.streamsapi``,
+with ``dynamodb.iterators`` for the opaque shard iterators) and read DynamoDB's change
+records there; this package only names them for the registry.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-MODULES = ["streams"]
+MODULES = ["cloudlet.services.dynamodb.streamsapi"]  # absolute: the code is DynamoDB's
 
 
 def resources(ctx: Any, operation: str, params: dict[str, Any]) -> Iterable[str]:
@@ -21,7 +19,7 @@ def resources(ctx: Any, operation: str, params: dict[str, Any]) -> Iterable[str]
     if params.get("StreamArn"):
         return [params["StreamArn"]]
     if operation == "GetRecords" and params.get("ShardIterator"):
-        from cloudlet.services.dynamodbstreams import iterators
+        from cloudlet.services.dynamodb import iterators
 
         arn = iterators.stream_arn(params["ShardIterator"])
         if arn:

@@ -17,7 +17,7 @@ from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import storage, streamlog
 from cloudlet.services.dynamodb.streamlog import Stream
-from cloudlet.services.dynamodbstreams import iterators
+from cloudlet.services.dynamodb import iterators
 
 Input = dict[str, Any]
 Output = dict[str, Any]
