@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from cloudlet.server.config import Config
@@ -21,6 +22,12 @@ def run(config: Config) -> int:
     except DataDirError as err:
         print(f"cloudlet: {err}", file=sys.stderr)
         return 2
+    # Everything loaded so far lives as long as the server: keep it out of every collection,
+    # and collect the young generation less often (a request allocates a few hundred objects).
+    # Measured (bench.dynamodb put, 8 clients): 0.168 -> ~0.158 ms of server CPU per PutItem.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(5000, 20, 20)
     where = "in memory (ephemeral)" if config.ephemeral else config.data_dir
     print(f"cloudlet listening on http://{config.host}:{config.port} — state {where}", file=sys.stderr, flush=True)
     uv_config = uvicorn.Config(
