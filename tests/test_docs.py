@@ -23,3 +23,10 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_one():
     assert serve in readme
     assert test in readme
     assert test in ci
+
+
+def test_the_implemented_operations_index_is_current():
+    from cloudlet.services.registry import IMPLEMENTED_JSON
+
+    with open(IMPLEMENTED_JSON, encoding="utf-8") as f:
+        assert f.read() == docs.index_text(), "run: python -m cloudlet.docs"

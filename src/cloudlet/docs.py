@@ -1,4 +1,5 @@
-"""The README's "what works" section, generated from the code so it cannot drift.
+"""The README's "what works" section and /health's index of implemented operations
+(``services/implemented.json``), generated from the code so they cannot drift.
 
 `python -m cloudlet.docs` rewrites the part of README.md between the markers; a test
 fails when the committed README differs from what this generates.
@@ -44,7 +45,25 @@ def render(readme: str) -> str:
     return readme[:start] + services_section() + readme[end:]
 
 
+def index_text() -> str:
+    """The implemented-operations index /health serves (``services/implemented.json``)."""
+    import json
+
+    from cloudlet.services.registry import implemented
+
+    return json.dumps(implemented(), indent=1, sort_keys=True) + "\n"
+
+
 def main() -> int:
+    from cloudlet.services.registry import IMPLEMENTED_JSON
+
+    text = index_text()
+    with open(IMPLEMENTED_JSON, encoding="utf-8") as f:
+        current = f.read()
+    if text != current:
+        with open(IMPLEMENTED_JSON, "w", encoding="utf-8") as f:
+            f.write(text)
+        print("services/implemented.json updated", file=sys.stderr)
     path = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
     with open(path, encoding="utf-8") as f:
         old = f.read()

@@ -49,14 +49,14 @@ def _body(req: Request) -> dict[str, Any]:
 
 
 def health(gw: "Gateway", req: Request) -> Response:
-    from cloudlet.services.registry import implemented
+    from cloudlet.services.registry import implemented_index
 
     return _json(
         {
             "status": "running",
             "version": __version__,
             "uptime_s": round(time.time() - gw.started, 3),
-            "services": implemented(),
+            "services": implemented_index(),
             "data_dir": None if gw.config.ephemeral else gw.config.data_dir,
             "ephemeral": gw.config.ephemeral,
             "verify_signatures": gw.config.verify_signatures,
