@@ -206,3 +206,17 @@ offset = DEFAULT.offset
 advance = DEFAULT.advance
 set_to = DEFAULT.set_to
 reset = DEFAULT.reset
+
+_sequence_lock = threading.Lock()
+_last_sequence = 0
+
+
+def sequence() -> int:
+    """A number that only increases, for the life of the data: microseconds of the cloudlet
+    clock (which never goes back, across restarts too), bumped past the last one handed out.
+    Orders S3 versions and DynamoDB change records; carries their time too."""
+    global _last_sequence
+    now_us = int(time_s() * 1_000_000)
+    with _sequence_lock:
+        _last_sequence = max(now_us, _last_sequence + 1)
+        return _last_sequence

@@ -211,7 +211,8 @@ def test_folding_the_log_keeps_every_restorable_state(monkeypatch):
     gw = Gateway(Config(ephemeral=True))
     ctx = _context(gw)
     fake = types.SimpleNamespace(now=1_000_000.0)
-    monkeypatch.setattr(history, "clock", types.SimpleNamespace(time_s=lambda: fake.now))
+    real = history.clock
+    monkeypatch.setattr(history, "clock", types.SimpleNamespace(time_s=lambda: fake.now, sequence=real.sequence))
     _new_table(ctx, "src")
     state: dict[str, str] = {}
 

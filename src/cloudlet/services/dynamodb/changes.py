@@ -10,27 +10,12 @@ view type shows, and a write that changes nothing records nothing, as in DynamoD
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from cloudlet.core import clock
 from cloudlet.core.context import Context
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import history, values
-
-_lock = threading.Lock()
-_last = 0
-
-
-def next_sequence() -> int:
-    """Increasing for the life of the data (microseconds of the cloudlet clock, which
-    never goes back), so stream records sort by it."""
-    global _last
-    now = int(clock.time_s() * 1_000_000)
-    with _lock:
-        _last = max(now, _last + 1)
-        return _last
-
 
 def stream_enabled(table: dict[str, Any]) -> bool:
     spec = table.get("stream")
@@ -48,7 +33,7 @@ def record(ctx: Context, t: Tx, table: dict[str, Any], old: dict[str, Any] | Non
         return
     if old is not None and new is not None and _same(old, new):
         return  # "a PutItem or UpdateItem that does not change any data" writes no stream record
-    seq = next_sequence()
+    seq = clock.sequence()
     ref = new if new is not None else old
     assert ref is not None
     keys = {k: ref[k] for k in table["keys"] if k is not None}

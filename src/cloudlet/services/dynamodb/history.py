@@ -27,7 +27,7 @@ from cloudlet.core import clock
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
-from cloudlet.services.dynamodb import changes, schema, storage, values
+from cloudlet.services.dynamodb import schema, storage, values
 from cloudlet.services.dynamodb.storage import Item, Table
 
 HISTORY, BASE, BACKUP, BACKUP_ITEMS = "h", "hb", "bk", "bi"
@@ -68,7 +68,7 @@ def record(t: Tx, table: Table, old: Item | None, new: Item | None) -> None:
     if ref is None:
         return
     now = clock.time_s()
-    seq = changes.next_sequence()
+    seq = clock.sequence()
     t.put(HISTORY, table["id"] + seq.to_bytes(8, "big"),
           {"time": now, "key": storage.item_key(table, ref), "item": new})
     p = table["pitr"]

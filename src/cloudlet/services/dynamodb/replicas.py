@@ -12,7 +12,7 @@ the table's stream on (``NEW_AND_OLD_IMAGES``) when it is off, and from then on 
 cannot be disabled, as in AWS.
 
 Replication. ``changes.record`` calls ``on_write`` in every local write's transaction: the
-write gets a stamp (``changes.next_sequence``: the cloudlet clock in microseconds, strictly
+write gets a stamp (``clock.sequence``: the cloudlet clock in microseconds, strictly
 increasing) kept per item outside the item (kind ``rt``: the item's record key ->
 ``[stamp, origin region]``, so clients never see it), and the change is queued (kind
 ``rq``: ``table id + stamp`` -> the change) for a drain job per table, due at once. The
@@ -347,7 +347,7 @@ def on_write(ctx: Context, t: Tx, table: Table, old: Item | None, new: Item | No
     ref = new if new is not None else old
     assert ref is not None
     key = storage.item_key(table, ref)
-    stamp = changes.next_sequence()
+    stamp = clock.sequence()
     t.put(STAMPS, key, [stamp, t.region])
     t.put(QUEUE, table["id"] + stamp.to_bytes(8, "big"),
           {"key": key[len(table["id"]):], "item": new, "stamp": stamp, "origin": t.region})

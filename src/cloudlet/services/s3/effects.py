@@ -94,7 +94,7 @@ def _event(ctx: Context, t: Tx, b: dict[str, Any], v: dict[str, Any], name: str,
         etag=None if removal else (v.get("etag") or None),
         version_id=v.get("vid") if b.get("versioning") else None,
         # a removal happens after the write it removes: it needs a sequencer of its own
-        sequencer=notify.sequencer(storage.next_seq() if removal else (v.get("seq") or storage.next_seq())),
+        sequencer=notify.sequencer(clock.sequence() if removal else (v.get("seq") or clock.sequence())),
         **extra,
     )
     for service, arn, config_id in targets:

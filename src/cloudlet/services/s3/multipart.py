@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from cloudlet.core import checksums
+from cloudlet.core import checksums, clock
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
@@ -184,7 +184,7 @@ def create_multipart_upload(ctx: Context, req: Input) -> Output:
     sc = writes.storage_class(req)
     tag_set = tags.parse_tagging(req.get("Tagging"))
     now = storage.now()
-    upload_id = f"{storage.next_seq():016x}" + secrets.token_urlsafe(36)
+    upload_id = f"{clock.sequence():016x}" + secrets.token_urlsafe(36)
     with storage.tx(ctx) as t:
         b = storage.get_bucket(t, bucket)
         writes.check_acl(t, bucket, req)

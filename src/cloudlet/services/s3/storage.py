@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 from contextlib import AbstractContextManager
 from typing import Any, Iterator
 
@@ -32,8 +31,6 @@ from cloudlet.services.s3 import errors
 SERVICE = "s3"
 NULL = "null"
 _MAX_SEQ = (1 << 63) - 1
-_seq_lock = threading.Lock()
-_last_seq = 0
 
 Version = dict[str, Any]
 Bucket = dict[str, Any]
@@ -42,16 +39,6 @@ Bucket = dict[str, Any]
 def tx(ctx: Context) -> AbstractContextManager[Tx]:
     """A transaction on S3's one global partition."""
     return ctx.gateway.db(SERVICE).tx("", "")
-
-
-def next_seq() -> int:
-    """Increasing across the process's life and restarts: microseconds of the cloudlet
-    clock (which never goes back), bumped past the last one handed out."""
-    global _last_seq
-    now = int(clock.time_s() * 1_000_000)
-    with _seq_lock:
-        _last_seq = max(now, _last_seq + 1)
-        return _last_seq
 
 
 def new_version_id() -> str:
@@ -169,7 +156,7 @@ def add_version(t: Tx, b: Bucket, v: Version) -> list[Version]:
         if old is not None:
             _remove(t, bucket, old)
             replaced.append(old)
-    v.setdefault("seq", next_seq())
+    v.setdefault("seq", clock.sequence())
     t.put("v", version_key(bucket, key, v["seq"]), v)
     if v.get("dm"):
         t.delete("o", object_key(bucket, key))
