@@ -1,10 +1,19 @@
-"""Client processes driving one phase of a benchmark, and the numbers every phase reports."""
+"""What the service benchmarks share: the servers they start, raw keep-alive connections,
+client processes driving one phase, and the numbers every phase reports."""
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing as mp
+import os
+import shutil
+import socket
+import sys
 import time
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Generator
+
+import httptools
 
 from . import procs
 from .report import pct
@@ -76,3 +85,109 @@ def keys_written(line: dict[str, Any], keys: int) -> None:
     results = line["_results"]
     line["distinct_keys"] = sum(min(keys, r["done"]) for r in results if "done" in r)
     line["keys_per_client_min"] = min((min(keys, r["done"]) for r in results if "done" in r), default=0)
+
+
+def environment() -> dict[str, Any]:
+    import platform
+
+    return {"python": platform.python_version(), "cpus": len(os.sched_getaffinity(0)),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+def cloudlet_on_disk(port: int, data_dir: str, extra: list[str] | None = None) -> procs.Server:
+    """`cloudlet serve` on a data directory, so object bodies are written to and read from disk."""
+    return procs.Server("cloudlet", [sys.executable, "-m", "cloudlet", "serve", "--host", "127.0.0.1",
+                                     "--port", str(port), "--data-dir", data_dir, *(extra or [])], port)
+
+def running(args: argparse.Namespace, server_cpus: set[int] | None,
+            data_dir: Path) -> Generator[procs.Server, None, None]:
+    """Starts each server in turn (cloudlet on a fresh `data_dir`), and stops it (and removes
+    the directory) before the next one starts."""
+    makers: list[Callable[[int], procs.Server]] = [
+        lambda port: cloudlet_on_disk(port, str(data_dir), args.serve_arg)]
+    if args.moto == "on" or (args.moto == "auto" and procs.moto_available()):
+        makers.append(procs.moto)
+    for make in makers:
+        server = make(procs.free_port())
+        server.cpus = server_cpus
+        try:
+            with server:
+                server.wait_ready()
+                yield server
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+class _Reply:
+    """httptools callbacks; an interim `100 Continue` (the answer to boto3's Expect header) is
+    skipped, the final response is kept."""
+
+    def __init__(self) -> None:
+        self.parser: Any = None
+        self.body_len = 0
+        self.status = 0
+        self.complete = False
+        self.close = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"connection" and value.strip().lower() == b"close":
+            self.close = True
+
+    def on_body(self, data: bytes) -> None:
+        self.body_len += len(data)
+
+    def on_message_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:
+            self.close, self.body_len = False, 0
+            return
+        self.status = status
+        self.complete = True
+
+class Conn:
+    """One keep-alive connection (raw HTTP/1.1) that reconnects when the server closes it."""
+
+    def __init__(self, port: int, timeout: float = 30.0) -> None:
+        self.port = port
+        self.timeout = timeout
+        self.sock: socket.socket | None = None
+
+    def call(self, raw: bytes) -> tuple[int, int]:
+        """(status, body length) of one request."""
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(raw)
+        state = _Reply()
+        state.parser = parser = httptools.HttpResponseParser(state)
+        while not state.complete:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("server closed the connection mid-response")
+            parser.feed_data(data)
+        if state.close or parser.get_http_version() != "1.1":
+            self.close()
+        return state.status, state.body_len
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+def tree_rss_bytes(root: int, pids: list[int] | None = None) -> int:
+    """VmRSS of `root` and its live descendants (or of `pids`, when the caller knows them)."""
+    return sum(status_kib(pid, "VmRSS") * 1024 for pid in pids or procs.process_tree(root))
+
+def status_kib(pid: int, field_name: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+def signal_exit() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the servers and temp files are cleaned up."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

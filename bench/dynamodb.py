@@ -35,10 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from . import procs
-from .clients import keys_written, run_phase
+from .clients import Conn, environment, keys_written, run_phase, running, signal_exit, tree_rss_bytes
 from .report import emit
 from .report import note as _note
-from .s3 import Conn, environment, running, signal_exit, tree_rss_bytes
 from .workloads import ACCESS_KEY, REGION, SECRET_KEY, Endpoint, RawRequest
 
 TABLE = "bench"

@@ -33,19 +33,17 @@ import argparse
 import contextlib
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator
+from typing import Any, Callable, Iterator
 
-import httptools
 
 from . import procs
-from .clients import keys_written, run_phase
+from .clients import Conn, environment, keys_written, run_phase, running, signal_exit, status_kib, tree_rss_bytes
 from .report import emit
 from .report import note as _note
 from .workloads import ACCESS_KEY, REGION, SECRET_KEY, Endpoint, RawRequest
@@ -59,105 +57,6 @@ MiB = 2**20
 MB = 10**6  # throughput and memory are reported in decimal megabytes, as the targets are stated
 TARGETS = {"small_rps_ratio": ">= 5", "small_cpu_per_req_ratio": "<= 0.2",
            "large_mb_per_s": ">= 300", "large_server_rss_peak_mb": "< 200"}
-
-
-
-
-
-def environment() -> dict[str, Any]:
-    import platform
-
-    return {"python": platform.python_version(), "cpus": len(os.sched_getaffinity(0)),
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
-
-
-# --- servers --------------------------------------------------------------------------------
-
-
-def cloudlet_on_disk(port: int, data_dir: str, extra: list[str] | None = None) -> procs.Server:
-    """`cloudlet serve` on a data directory, so object bodies are written to and read from disk."""
-    return procs.Server("cloudlet", [sys.executable, "-m", "cloudlet", "serve", "--host", "127.0.0.1",
-                                     "--port", str(port), "--data-dir", data_dir, *(extra or [])], port)
-
-
-def running(args: argparse.Namespace, server_cpus: set[int] | None,
-            data_dir: Path) -> Generator[procs.Server, None, None]:
-    """Starts each server in turn (cloudlet on a fresh `data_dir`), and stops it (and removes
-    the directory) before the next one starts."""
-    makers: list[Callable[[int], procs.Server]] = [
-        lambda port: cloudlet_on_disk(port, str(data_dir), args.serve_arg)]
-    if args.moto == "on" or (args.moto == "auto" and procs.moto_available()):
-        makers.append(procs.moto)
-    for make in makers:
-        server = make(procs.free_port())
-        server.cpus = server_cpus
-        try:
-            with server:
-                server.wait_ready()
-                yield server
-        finally:
-            shutil.rmtree(data_dir, ignore_errors=True)
-
-
-# --- a raw keep-alive S3 client -------------------------------------------------------------
-
-
-class _Reply:
-    """httptools callbacks; an interim `100 Continue` (the answer to boto3's Expect header) is
-    skipped, the final response is kept."""
-
-    def __init__(self) -> None:
-        self.parser: Any = None
-        self.body_len = 0
-        self.status = 0
-        self.complete = False
-        self.close = False
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == b"connection" and value.strip().lower() == b"close":
-            self.close = True
-
-    def on_body(self, data: bytes) -> None:
-        self.body_len += len(data)
-
-    def on_message_complete(self) -> None:
-        status = self.parser.get_status_code()
-        if 100 <= status < 200:
-            self.close, self.body_len = False, 0
-            return
-        self.status = status
-        self.complete = True
-
-
-class Conn:
-    """One keep-alive connection that reconnects when the server closes it."""
-
-    def __init__(self, port: int, timeout: float = 30.0) -> None:
-        self.port = port
-        self.timeout = timeout
-        self.sock: socket.socket | None = None
-
-    def call(self, raw: bytes) -> tuple[int, int]:
-        """(status, body length) of one request."""
-        if self.sock is None:
-            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.sendall(raw)
-        state = _Reply()
-        state.parser = parser = httptools.HttpResponseParser(state)
-        while not state.complete:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("server closed the connection mid-response")
-            parser.feed_data(data)
-        if state.close or parser.get_http_version() != "1.1":
-            self.close()
-        return state.status, state.body_len
-
-    def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
 
 
 class Signer:
@@ -278,22 +177,6 @@ def small(server: procs.Server, args: argparse.Namespace, client_cpus: set[int] 
 # --- large objects --------------------------------------------------------------------------
 
 
-def tree_rss_bytes(root: int, pids: list[int] | None = None) -> int:
-    """VmRSS of `root` and its live descendants (or of `pids`, when the caller knows them)."""
-    return sum(_status_kib(pid, "VmRSS") * 1024 for pid in pids or procs.process_tree(root))
-
-
-def _status_kib(pid: int, field_name: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field_name + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 @dataclass
 class RssSampler:
     """Polls the server tree's VmRSS from a thread; `peak` is the largest sample seen."""
@@ -372,7 +255,7 @@ def _transfer(server: procs.Server, run: Any, size: int, client_cpus: set[int] |
         busy = procs.machine_busy_seconds() - busy0
     finally:
         os.sched_setaffinity(0, before_affinity)
-    hwm = _status_kib(server.proc.pid, "VmHWM") * 1024 if server.proc else 0
+    hwm = status_kib(server.proc.pid, "VmHWM") * 1024 if server.proc else 0
     return {
         "bytes": size, "seconds": round(elapsed, 3), "mb_per_s": round(size / elapsed / MB, 1),
         "server_cpu_s": round(cpu, 3), "server_cpu_pct": round(100 * cpu / elapsed, 1),
@@ -532,13 +415,6 @@ def measure(phase: Phase, server: procs.Server, args: argparse.Namespace,
             raise
         yield {"bench": f"s3.{phase.__name__}", "target": server.name,
                "error": f"{type(exc).__name__}: {exc}"[:300]}
-
-
-def signal_exit() -> None:
-    """SIGTERM unwinds like Ctrl-C, so the servers and temp files are cleaned up."""
-    import signal
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 if __name__ == "__main__":
