@@ -8,7 +8,6 @@ the S3 transaction (a service must not hold its lock while calling another).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from typing import Any
 
@@ -180,6 +179,3 @@ def expiration(t: Tx, b: dict[str, Any], v: dict[str, Any]) -> dict[str, str]:
     header = lifecycle.expiration_header(rules.get("Rules") or [], v["key"], v.get("tags") or {}, v["size"], v["mtime"])
     return {"Expiration": header} if header else {}
 
-
-def http_time(ts: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc)

@@ -123,10 +123,6 @@ def _has_integrity(req: dict[str, Any]) -> bool:
     return bool(req.get("ChecksumAlgorithm")) and isinstance(req.get("Body"), BodyStream)
 
 
-def check_overwrite(t: Tx, b: dict[str, Any], key: str) -> None:
-    """Writes to a locked key add versions (lock buckets are always versioned): allowed."""
-
-
 # what a delete may do --------------------------------------------------------------------
 def check_bypass_header(b: dict[str, Any], req: dict[str, Any]) -> bool:
     """The request's bypass flag; S3 refuses the header (even "false") where there is no lock."""

@@ -512,7 +512,6 @@ def complete_multipart_upload(ctx: Context, req: Input) -> Output:
             "sc": upload["sc"], "cks": cks, "sse": upload["sse"], "lock": lock, "owner": upload["owner"],
             "acl": upload.get("acl"),
         }
-        locking.check_overwrite(t, b, key)
         kept = {p["n"] for p in chosen}
         for number, part in all_parts.items():
             if number not in kept:

@@ -102,7 +102,6 @@ def _put(ctx: Context, req: Input) -> Output:
 
 
 def _commit(ctx: Context, t: Any, b: dict[str, Any], v: Version) -> Output:
-    locking.check_overwrite(t, b, v["key"])
     storage.add_version(t, b, v)
     effects.object_created(ctx, t, b, v, "Put")
     return effects.expiration(t, b, v)
@@ -326,7 +325,6 @@ def _copy(ctx: Context, req: Input) -> Output:
             v["parts"] = list(src["parts"])
         with storage.tx(ctx) as t:
             b = storage.get_bucket(t, bucket)
-            locking.check_overwrite(t, b, key)
             stored.adopt(t)
             storage.add_version(t, b, v)
             effects.object_created(ctx, t, b, v, "Copy")

@@ -192,8 +192,4 @@ def _plain_empty(db: ServiceDB, v: dict[str, Any], data_key: bytes) -> Iterator[
     chunks = v.get("chunks")
     openers = [lambda c=c: db.blobs.open(c["blob"]) for c in chunks] if chunks else [lambda: _open(db, v)]
     for opener in openers:
-        f = opener()
-        try:
-            yield from crypto.open_range(f, data_key, 0, 0, -1)
-        finally:
-            f.close()
+        yield from _plain_stream(opener, 0, data_key, 0, -1)  # authenticates the empty stream

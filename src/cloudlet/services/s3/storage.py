@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from contextlib import AbstractContextManager
-from typing import Any, Iterator
+from typing import Any
 
 from cloudlet.core import clock
 from cloudlet.core.context import Context
@@ -190,28 +190,6 @@ def _remove(t: Tx, bucket: str, v: Version) -> None:
         t.drop_blob(v["blob"])
     for chunk in v.get("chunks") or ():  # a completed multipart upload's part bodies
         t.drop_blob(chunk["blob"])
-
-
-def iter_versions(t: Tx, bucket: str, prefix: str = "", after: str | None = None, batch: int = 1000) -> Iterator[Version]:
-    """All versions under a prefix in listing order (key ascending, newest first), read in batches."""
-    return _iter_records(t, "v", bucket, prefix, after, batch)
-
-
-def iter_current(t: Tx, bucket: str, prefix: str = "", after: str | None = None, batch: int = 1000) -> Iterator[Version]:
-    """Current objects under a prefix in key order, read in batches."""
-    return _iter_records(t, "o", bucket, prefix, after, batch)
-
-
-def _iter_records(t: Tx, kind: str, bucket: str, prefix: str, after: str | None, batch: int) -> Iterator[Version]:
-    start = f"{bucket}/{prefix}"
-    last = after
-    while True:
-        recs = t.scan(kind, start, after=last, limit=batch)
-        for r in recs:
-            yield r.value
-        if len(recs) < batch:
-            return
-        last = recs[-1].key
 
 
 def now() -> float:
