@@ -15,13 +15,10 @@ from typing import Any
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb import capacity, changes, exprs, itemkeys, metrics, storage, throttle, values
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 @metrics.measured
@@ -29,7 +26,7 @@ def batch_get_item(ctx: Context, req: Input) -> Output:
     requests = req["RequestItems"]
     total = sum(len(r["Keys"]) for r in requests.values())
     if total > 100:
-        raise _invalid("Too many items requested for the BatchGetItem call")
+        raise invalid("Too many items requested for the BatchGetItem call")
     responses: dict[str, list[Any]] = {}
     unprocessed: dict[str, Any] = {}
     used: list[dict[str, Any]] = []
@@ -45,7 +42,7 @@ def batch_get_item(ctx: Context, req: Input) -> Output:
                 itemkeys.check_key(table, key)
                 k = storage.item_key(table, key)
                 if k in seen:
-                    raise _invalid("Provided list of item keys contains duplicates")
+                    raise invalid("Provided list of item keys contains duplicates")
                 seen.add(k)
             planned.append((ref, spec, table, compiled))
         for ref, spec, table, compiled in planned:
@@ -83,7 +80,7 @@ def batch_write_item(ctx: Context, req: Input) -> Output:
     requests = req["RequestItems"]
     total = sum(len(r) for r in requests.values())
     if total > 25:
-        raise _invalid("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value "
+        raise invalid("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value "
                       "must satisfy constraint: [Member must have length less than or equal to 25, Member must have "
                       "length greater than or equal to 1]")
     used: list[dict[str, Any]] = []
@@ -99,7 +96,7 @@ def batch_write_item(ctx: Context, req: Input) -> Output:
             for w in writes:
                 put, delete = w.get("PutRequest"), w.get("DeleteRequest")
                 if (put is None) == (delete is None):
-                    raise _invalid("Supplied AttributeValue has more than one datatypes set, must contain exactly one "
+                    raise invalid("Supplied AttributeValue has more than one datatypes set, must contain exactly one "
                                   "of the supported datatypes")
                 if put is not None:
                     item = put["Item"]
@@ -112,7 +109,7 @@ def batch_write_item(ctx: Context, req: Input) -> Output:
                     item = None
                 k = storage.item_key(table, key_item)
                 if k in seen:
-                    raise _invalid("Provided list of item keys contains duplicates")
+                    raise invalid("Provided list of item keys contains duplicates")
                 seen.add(k)
                 planned.append((w, key_item, item))
             tables.append((ref, table, planned))

@@ -18,15 +18,12 @@ from cloudlet.core import clock
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb import exportjobs, history, importjobs, storage
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
 
 _MAX_PAGE = 25
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def _access_denied() -> ServiceError:
@@ -45,10 +42,10 @@ def _ts(value: Any) -> float | None:
 def _table_of(ctx: Context, arn: str) -> str:
     """The table name a TableArn names (looked up in this region, as DynamoDB does)."""
     if not arn.startswith("arn:"):
-        raise _invalid("One or more parameter values were invalid: tableArn is not a valid ARN")
+        raise invalid("One or more parameter values were invalid: tableArn is not a valid ARN")
     parts = arn.split(":", 5)
     if len(parts) < 6 or parts[2] != "dynamodb" or not parts[5].startswith("table/") or "/" in parts[5][6:]:
-        raise _invalid("Invalid Request: Table ARN is invalid.")
+        raise invalid("Invalid Request: Table ARN is invalid.")
     if parts[4] != ctx.account:
         raise _access_denied()
     return parts[5][6:]
@@ -57,19 +54,19 @@ def _table_of(ctx: Context, arn: str) -> str:
 def _check_export_shape(req: Input) -> None:
     kind, spec = req.get("ExportType"), req.get("IncrementalExportSpecification")
     if spec is not None and kind is None:
-        raise _invalid("Invalid Request: Export Type expected to be Incremental Export when incremental export "
+        raise invalid("Invalid Request: Export Type expected to be Incremental Export when incremental export "
                        "specification is provided")
     if spec is not None and kind == "FULL_EXPORT":
-        raise _invalid("Invalid Request: When Export Type is Full Export , Incremental Export Specification should "
+        raise invalid("Invalid Request: When Export Type is Full Export , Incremental Export Specification should "
                        "not be provided")
     if kind == "INCREMENTAL_EXPORT":
         if spec is None:
-            raise _invalid("Invalid Request: Incremental Export Specification expected when export type is set as "
+            raise invalid("Invalid Request: Incremental Export Specification expected when export type is set as "
                            "Incremental Export")
         if spec.get("ExportFromTime") is None:
-            raise _invalid("Invalid Request: ExportFromTime must be provided in IncrementalExportSpecification")
+            raise invalid("Invalid Request: ExportFromTime must be provided in IncrementalExportSpecification")
     if req.get("S3SseKmsKeyId") and req.get("S3SseAlgorithm") != "KMS":
-        raise _invalid("Invalid Request: KMS Key Id is not supported for this encryption type")
+        raise invalid("Invalid Request: KMS Key Id is not supported for this encryption type")
 
 
 def _fingerprint(req: Input) -> list[Any]:
@@ -106,7 +103,7 @@ def export_table_to_point_in_time(ctx: Context, req: Input) -> Output:
         earliest, latest = history.window(table, now)
         if req.get("ExportType") == "INCREMENTAL_EXPORT":
             _check_incremental(req["IncrementalExportSpecification"], earliest, now)
-            raise _invalid("cloudlet does not implement incremental exports yet (ExportType INCREMENTAL_EXPORT); "
+            raise invalid("cloudlet does not implement incremental exports yet (ExportType INCREMENTAL_EXPORT); "
                            "FULL_EXPORT is supported")
         at = _ts(req.get("ExportTime"))
         at = latest if at is None else at
@@ -161,7 +158,7 @@ def _parse_job_arn(ctx: Context, arn: str, kind: str) -> str:
     path = parts[5].split("/") if len(parts) == 6 else []
     if (len(parts) < 6 or parts[0] != "arn" or parts[2] != "dynamodb" or len(path) != 4 or path[0] != "table"
             or path[2] != kind or len(path[1]) < 3 or not path[3]):
-        raise _invalid(f"Invalid {what} ARN")
+        raise invalid(f"Invalid {what} ARN")
     if parts[4] != ctx.account:
         raise _access_denied()
     if parts[3] != ctx.region or parts[1] != ctx.partition:
@@ -193,7 +190,7 @@ def _page(ctx: Context, kind: str, marker: str, token: str | None, size: int, ke
     if token is not None:
         raw = bytes.fromhex(token) if _is_hex(token) else b""
         if not raw.startswith(marker.encode() + b":"):
-            raise _invalid(f"Invalid Request: Provided nextToken is invalid: {token}")
+            raise invalid(f"Invalid Request: Provided nextToken is invalid: {token}")
         after = raw[len(marker) + 1:].decode()
     found: list[dict[str, Any]] = []
     with ctx.tx() as t:
@@ -243,11 +240,11 @@ def import_table(ctx: Context, req: Input) -> Output:
     fmt = req["InputFormat"]
     options = req.get("InputFormatOptions") or {}
     if options.get("Csv") is not None and fmt != "CSV":
-        raise _invalid(f"Invalid Request: Unsupported InputFormatOptions for the given input format: {fmt}.")
+        raise invalid(f"Invalid Request: Unsupported InputFormatOptions for the given input format: {fmt}.")
     if fmt == "ION":
-        raise _invalid("cloudlet does not implement ION import yet; DYNAMODB_JSON and CSV are supported")
+        raise invalid("cloudlet does not implement ION import yet; DYNAMODB_JSON and CSV are supported")
     if req.get("InputCompressionType") == "ZSTD":
-        raise _invalid("cloudlet does not implement ZSTD input compression yet; GZIP and NONE are supported")
+        raise invalid("cloudlet does not implement ZSTD input compression yet; GZIP and NONE are supported")
     params = req["TableCreationParameters"]
     name = params["TableName"]
     token = req.get("ClientToken") or ""

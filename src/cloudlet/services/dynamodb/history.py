@@ -29,6 +29,7 @@ from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import schema, storage, values
 from cloudlet.services.dynamodb.storage import Item, Table
+from cloudlet.services.dynamodb.errors import invalid
 
 HISTORY, BASE, BACKUP, BACKUP_ITEMS = "h", "hb", "bk", "bi"
 DAY = 86400.0
@@ -348,7 +349,7 @@ def create_target(ctx: Context, t: Tx, source: Table, req: dict[str, Any]) -> Ta
     create["AttributeDefinitions"] = [a for a in source["AttributeDefinitions"] if a["AttributeName"] in used]
     missing = sorted(used - known)
     if missing:
-        raise schema.invalid(
+        raise invalid(
             "One or more parameter values were invalid: Some index key attributes are not defined in "
             f"AttributeDefinitions. Keys: [{', '.join(missing)}], AttributeDefinitions: "
             f"[{', '.join(a['AttributeName'] for a in source['AttributeDefinitions'])}]"

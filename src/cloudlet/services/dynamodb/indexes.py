@@ -16,6 +16,7 @@ from cloudlet.core.errors import ServiceError
 from cloudlet.core.scheduler import Job, Scheduler
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import storage
+from cloudlet.services.dynamodb.errors import invalid
 
 BACKFILL = "dynamodb.backfill"
 _BATCH = 500
@@ -23,10 +24,6 @@ _BATCH = 500
 
 def register(scheduler: Scheduler) -> None:
     scheduler.register(BACKFILL, _backfill)
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def apply_update(t: Tx, table: dict[str, Any], update: dict[str, Any], scheduler: Any = None) -> None:

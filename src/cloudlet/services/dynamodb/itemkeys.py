@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb import values
 from cloudlet.services.dynamodb.storage import Item, Table
+from cloudlet.services.dynamodb.errors import invalid
 
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 def check_key(table: Table, key: Item) -> None:
     """A Key names exactly the table's key attributes, with their declared types."""

@@ -13,13 +13,10 @@ from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import capacity, changes, exprs, itemkeys, metrics, storage, throttle, values
 from cloudlet.services.dynamodb.storage import Item
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def _condition_failed(old: Item | None, req: Input) -> ServiceError:
@@ -32,7 +29,7 @@ def _condition_failed(old: Item | None, req: Input) -> ServiceError:
 def _return_values(req: Input, allowed: tuple[str, ...]) -> str:
     rv = req.get("ReturnValues") or "NONE"
     if rv not in allowed:
-        raise _invalid("Return values set to invalid value")
+        raise invalid("Return values set to invalid value")
     return rv
 
 
@@ -130,7 +127,7 @@ def update_item(ctx: Context, req: Input) -> Output:
         new = compiled.update.apply(base) if compiled.update is not None else base
         for k in table["keys"]:
             if k is not None and (new.get(k) is None or not values.equal(new[k], key[k])):
-                raise _invalid(
+                raise invalid(
                     "One or more parameter values were invalid: Cannot update attribute "
                     f"{k}. This attribute is part of the key"
                 )

@@ -17,13 +17,10 @@ from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb import history, storage
 from cloudlet.services.dynamodb.storage import Table
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def _utc(seconds: float) -> datetime:
@@ -49,7 +46,7 @@ def update_continuous_backups(ctx: Context, req: Input) -> Output:
     spec = req["PointInTimeRecoverySpecification"]
     days = spec.get("RecoveryPeriodInDays")
     if days is not None and not 1 <= days <= 35:
-        raise _invalid("1 validation error detected: Value '" + str(days) + "' at "
+        raise invalid("1 validation error detected: Value '" + str(days) + "' at "
                       "'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to satisfy constraint: "
                       "Member must have value between 1 and 35")
     now = clock.time_s()
@@ -82,15 +79,15 @@ def describe_continuous_backups(ctx: Context, req: Input) -> Output:
 def restore_table_to_point_in_time(ctx: Context, req: Input) -> Output:
     arn, name = req.get("SourceTableArn"), req.get("SourceTableName")
     if arn is None and name is None:
-        raise _invalid("Either SourceTableArn or SourceTableName must be specified")
+        raise invalid("Either SourceTableArn or SourceTableName must be specified")
     if arn is not None and name is not None:
-        raise _invalid("Only one of SourceTableArn or SourceTableName can be specified")
+        raise invalid("Only one of SourceTableArn or SourceTableName can be specified")
     use_latest = bool(req.get("UseLatestRestorableTime"))
     when = req.get("RestoreDateTime")
     if use_latest and when is not None:
-        raise _invalid("Only one of RestoreDateTime or UseLatestRestorableTime can be specified")
+        raise invalid("Only one of RestoreDateTime or UseLatestRestorableTime can be specified")
     if not use_latest and when is None:
-        raise _invalid("Either RestoreDateTime or UseLatestRestorableTime must be specified")
+        raise invalid("Either RestoreDateTime or UseLatestRestorableTime must be specified")
     source_name = storage.table_name(arn) if arn is not None else str(name)
     now = clock.time_s()
     with ctx.tx() as t:

@@ -18,6 +18,7 @@ from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import storage, streamlog
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -26,10 +27,6 @@ KIND = "rp"
 MAX_SIZE = 20480
 NO_POLICY = "NO_POLICY"
 _PREFIX = "One or more parameter values were invalid: "
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def _not_found(message: str) -> ServiceError:
@@ -41,19 +38,19 @@ def _slot(ctx: Context, t: Tx, arn: str) -> tuple[str, bytes | None]:
     """The table name and the policy slot an ARN names (None: a stream whose table is gone,
     which has no policy)."""
     if not arn.startswith("arn:"):
-        raise _invalid(_PREFIX + f"ARNs must start with 'arn:': {arn}")
+        raise invalid(_PREFIX + f"ARNs must start with 'arn:': {arn}")
     parts = arn.split(":", 5)
     if len(parts) < 6 or parts[2] != "dynamodb" or not parts[5].startswith("table/"):
-        raise _invalid(_PREFIX + f"Provided Arn is not a DynamoDB resource arn: {arn}")
+        raise invalid(_PREFIX + f"Provided Arn is not a DynamoDB resource arn: {arn}")
     partition, region, account, resource = parts[1], parts[3], parts[4], parts[5]
     if account != ctx.account:
-        raise _invalid("This action is only supported by accounts that match the resource owner\u2019s account.")
+        raise invalid("This action is only supported by accounts that match the resource owner\u2019s account.")
     if partition != ctx.partition or region != ctx.region:
-        raise _invalid(_PREFIX + f"Invalid resource Arn: {arn}")
+        raise invalid(_PREFIX + f"Invalid resource Arn: {arn}")
     path = resource[len("table/"):].split("/")
     name = path[0]
     if len(path) >= 2 and path[1] == "index":
-        raise _invalid(_PREFIX + "Invalid resource arn provided, only table or stream is accepted. Provided resource "
+        raise invalid(_PREFIX + "Invalid resource arn provided, only table or stream is accepted. Provided resource "
                        f"arn: {arn}")
     if len(path) == 1:
         table = storage.find_table(t, name)
@@ -71,38 +68,38 @@ def _slot(ctx: Context, t: Tx, arn: str) -> tuple[str, bytes | None]:
         if table is None or table["id"] != stream.value["tid"]:
             return name, None
         return name, table["id"] + b"s" + path[2].encode()
-    raise _invalid(_PREFIX + f"Provided Arn is not a DynamoDB resource arn: {arn}")
+    raise invalid(_PREFIX + f"Provided Arn is not a DynamoDB resource arn: {arn}")
 
 
 def _check_policy(text: str) -> None:
     bad = _PREFIX + "Invalid policy document: "
     if len(text.encode()) > MAX_SIZE:
-        raise _invalid(_PREFIX + f"Maximum policy size of {MAX_SIZE} bytes exceeded")
+        raise invalid(_PREFIX + f"Maximum policy size of {MAX_SIZE} bytes exceeded")
     try:
         doc = json.loads(text)
     except ValueError:
-        raise _invalid(bad + "This policy contains invalid Json") from None
+        raise invalid(bad + "This policy contains invalid Json") from None
     if not isinstance(doc, dict):
-        raise _invalid(bad + "This policy contains invalid Json")
+        raise invalid(bad + "This policy contains invalid Json")
     statements = doc.get("Statement")
     if isinstance(statements, dict):
         statements = [statements]
     if not statements or not isinstance(statements, list):
-        raise _invalid(bad + "Could not parse the policy: Statement is empty!")
+        raise invalid(bad + "Could not parse the policy: Statement is empty!")
     sids = [s.get("Sid") for s in statements if isinstance(s, dict) and s.get("Sid") is not None]
     if len(sids) != len(set(sids)):
-        raise _invalid(bad + "The Statement Ids in the policy are not unique")
+        raise invalid(bad + "The Statement Ids in the policy are not unique")
     for s in statements:
         if not isinstance(s, dict):
-            raise _invalid(bad + "This policy contains invalid Json")
+            raise invalid(bad + "This policy contains invalid Json")
         for field, alternative in (("Effect", None), ("Action", "NotAction"), ("Resource", "NotResource"),
                                    ("Principal", "NotPrincipal")):
             if field not in s and (alternative is None or alternative not in s):
-                raise _invalid(bad + f"Missing required field {field}")
+                raise invalid(bad + f"Missing required field {field}")
         if s["Effect"] not in ("Allow", "Deny"):
-            raise _invalid(bad + f"Invalid effect: {s['Effect']}")
+            raise invalid(bad + f"Invalid effect: {s['Effect']}")
         if s["Effect"] == "Allow" and _public(s.get("Principal")) and not s.get("Condition"):
-            raise _invalid("Resource-based policy grants unbounded access in one or more elements. Please revise the "
+            raise invalid("Resource-based policy grants unbounded access in one or more elements. Please revise the "
                            "policy to ensure least-privilege form of access")
 
 

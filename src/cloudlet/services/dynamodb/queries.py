@@ -12,10 +12,10 @@ import zlib
 from typing import Any, Iterator
 
 from cloudlet.core.context import Context
-from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import capacity, exprs, keys, metrics, storage, throttle, values
 from cloudlet.services.dynamodb.storage import Item, Table
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -24,19 +24,15 @@ PAGE_BYTES = 1024 * 1024
 _BATCH = 200
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
-
-
 def _target(table: Table, index_name: str | None) -> tuple[dict[str, Any] | None, tuple[str, str | None]]:
     if index_name is None:
         return None, table["keys"]
     for index in table.get("indexes") or ():
         if index["IndexName"] == index_name:
             if index.get("backfilling"):
-                raise _invalid(f"Cannot read from backfilling global secondary index: {index_name}")
+                raise invalid(f"Cannot read from backfilling global secondary index: {index_name}")
             return index, index["keys"]
-    raise _invalid(f"The table does not have the specified index: {index_name}")
+    raise invalid(f"The table does not have the specified index: {index_name}")
 
 
 def _select(req: Input, index: dict[str, Any] | None, compiled: Any) -> str:
@@ -46,16 +42,16 @@ def _select(req: Input, index: dict[str, Any] | None, compiled: Any) -> str:
             return "SPECIFIC_ATTRIBUTES"
         return "ALL_PROJECTED_ATTRIBUTES" if index is not None else "ALL_ATTRIBUTES"
     if select == "SPECIFIC_ATTRIBUTES" and compiled.projection is None:
-        raise _invalid("Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+        raise invalid("Must specify the AttributesToGet or ProjectionExpression when choosing to get "
                       "SPECIFIC_ATTRIBUTES")
     if select != "SPECIFIC_ATTRIBUTES" and compiled.projection is not None:
-        raise _invalid("Cannot specify the AttributesToGet or ProjectionExpression when choosing to get "
+        raise invalid("Cannot specify the AttributesToGet or ProjectionExpression when choosing to get "
                       f"{select}")
     if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
-        raise _invalid("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+        raise invalid("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
     if select == "ALL_ATTRIBUTES" and index is not None and index["Projection"].get("ProjectionType") != "ALL":
         if not index["local"]:
-            raise _invalid("One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+            raise invalid("One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
                           "supported for global secondary index " + index["IndexName"] + " because its projection "
                           "type is not ALL")
     return select
@@ -67,12 +63,12 @@ def _start_key(table: Table, index: dict[str, Any] | None, start: Item | None) -
         return None
     needed = [k for k in table["keys"] if k] + ([k for k in index["keys"] if k] if index else [])
     if any(k not in start for k in needed) or set(start) - set(needed):
-        raise _invalid("The provided starting key is invalid: The provided key element does not match the schema")
+        raise invalid("The provided starting key is invalid: The provided key element does not match the schema")
     if index is None:
         return storage.item_key(table, start)
     k = storage.index_key(table, index, start)
     if k is None:
-        raise _invalid("The provided starting key is invalid")
+        raise invalid("The provided starting key is invalid")
     return k
 
 
@@ -98,7 +94,7 @@ def _page(ctx: Context, t: Tx, table: Table, index: dict[str, Any] | None, rows:
           compiled: Any, select: str, keep: Any = None) -> Output:
     limit = req.get("Limit")
     if limit is not None and limit < 1:
-        raise _invalid("1 validation error detected: Value '" + str(limit) + "' at 'limit' failed to satisfy "
+        raise invalid("1 validation error detected: Value '" + str(limit) + "' at 'limit' failed to satisfy "
                       "constraint: Member must have value greater than or equal to 1")
     items: list[Item] = []
     read: list[Item] = []
@@ -139,7 +135,7 @@ def query(ctx: Context, req: Input) -> Output:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         index, (hash_key, range_key) = _target(table, req.get("IndexName"))
         if req.get("ConsistentRead") and index is not None and not index["local"]:
-            raise _invalid("Consistent reads are not supported on global secondary indexes")
+            raise invalid("Consistent reads are not supported on global secondary indexes")
         types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
         compiled = exprs.for_query(req, hash_key, range_key, {k: types[k] for k in (hash_key, range_key) if k})
         select = _select(req, index, compiled)
@@ -173,14 +169,14 @@ def _bounds(base: bytes, kc: Any) -> tuple[bytes, bytes]:
         return base + v[0], end
     if op == "BETWEEN":
         if v[0] > v[1]:
-            raise _invalid("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater "
+            raise invalid("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater "
                           "than or equal to lower bound; lower bound operand: AttributeValue: "
                           f"{_show(kc.range_values[0])}, upper bound operand: AttributeValue: {_show(kc.range_values[1])}")
         return base + v[0], keys.successor(base + v[1])
     if op == "begins_with":
         p = base + keys.prefix_of(kc.range_values[0])
         return p, keys.successor(p)
-    raise _invalid("Query key condition not supported")
+    raise invalid("Query key condition not supported")
 
 
 def _show(value: dict[str, Any]) -> str:
@@ -192,12 +188,12 @@ def _show(value: dict[str, Any]) -> str:
 def scan(ctx: Context, req: Input) -> Output:
     segment, total = req.get("Segment"), req.get("TotalSegments")
     if (segment is None) != (total is None):
-        raise _invalid("The TotalSegments parameter is required but was not present in the request when Segment "
+        raise invalid("The TotalSegments parameter is required but was not present in the request when Segment "
                       "parameter is present" if total is None else
                       "The Segment parameter is required but was not present in the request when parameter "
                       "TotalSegments is present")
     if segment is not None and segment >= total:
-        raise _invalid(f"The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+        raise invalid(f"The Segment parameter is zero-based and must be less than parameter TotalSegments: "
                       f"Segment: {segment} is not less than TotalSegments: {total}")
     with ctx.tx() as t:
         table = storage.get_table(t, storage.table_name(req["TableName"]))

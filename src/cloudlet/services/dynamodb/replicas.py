@@ -39,6 +39,7 @@ from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import changes, schema, storage
 from cloudlet.services.dynamodb.storage import Item, Table
+from cloudlet.services.dynamodb.errors import invalid
 
 if TYPE_CHECKING:
     from cloudlet.core.scheduler import Job, Scheduler
@@ -56,10 +57,6 @@ Output = dict[str, Any]
 def register(scheduler: "Scheduler") -> None:
     scheduler.register(DRAIN, _drain)
     scheduler.register(SEED, _seed)
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def in_use() -> ServiceError:

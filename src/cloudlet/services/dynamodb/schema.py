@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb import storage
 from cloudlet.services.dynamodb.storage import Table
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def check_key_schema(schema: list[dict[str, str]], defined: dict[str, str], what: str = "") -> None:

@@ -9,6 +9,7 @@ from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb import schema, storage
 from cloudlet.services.dynamodb.storage import Table
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -25,7 +26,7 @@ def create_table(ctx: Context, req: Input) -> Output:
     name = req["TableName"]
     defined = {a["AttributeName"]: a["AttributeType"] for a in req["AttributeDefinitions"]}
     if len(defined) != len(req["AttributeDefinitions"]):
-        raise schema.invalid("Cannot have two attributes with the same name")
+        raise invalid("Cannot have two attributes with the same name")
     schema.check_key_schema(req["KeySchema"], defined)
     billing = req.get("BillingMode") or "PROVISIONED"
     throughput = schema.throughput(req, billing)
@@ -34,18 +35,18 @@ def create_table(ctx: Context, req: Input) -> Output:
     names = set()
     for local, specs in ((True, req.get("LocalSecondaryIndexes") or []), (False, req.get("GlobalSecondaryIndexes") or [])):
         if local and specs and table_keys[1] is None:
-            raise schema.invalid("One or more parameter values were invalid: Table KeySchema does not have a range key, "
+            raise invalid("One or more parameter values were invalid: Table KeySchema does not have a range key, "
                           "which is required when specifying a LocalSecondaryIndex")
         for spec in specs:
             if spec["IndexName"] in names:
-                raise schema.invalid("One or more parameter values were invalid: Duplicate index name: " + spec["IndexName"])
+                raise invalid("One or more parameter values were invalid: Duplicate index name: " + spec["IndexName"])
             names.add(spec["IndexName"])
             indexes.append(schema.index_spec(spec, defined, len(indexes) + 1, billing, local, table_keys))
     if len([i for i in indexes if i["local"]]) > MAX_LSIS or len([i for i in indexes if not i["local"]]) > MAX_GSIS:
-        raise schema.invalid("One or more parameter values were invalid: Number of indexes exceeds the limit")
+        raise invalid("One or more parameter values were invalid: Number of indexes exceeds the limit")
     used = {a for i in indexes for a in i["keys"] if a} | {a for a in table_keys if a}
     if set(defined) - used:
-        raise schema.invalid(
+        raise invalid(
             "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match "
             "number of attributes defined in AttributeDefinitions"
         )
@@ -97,9 +98,9 @@ def _stream_spec(spec: Input | None) -> Input | None:
     if not spec:
         return None
     if spec.get("StreamEnabled") and not spec.get("StreamViewType"):
-        raise schema.invalid("1 validation error detected: StreamViewType is required when StreamEnabled is true")
+        raise invalid("1 validation error detected: StreamViewType is required when StreamEnabled is true")
     if not spec.get("StreamEnabled") and spec.get("StreamViewType"):
-        raise schema.invalid("One or more parameter values were invalid: StreamViewType cannot be specified when "
+        raise invalid("One or more parameter values were invalid: StreamViewType cannot be specified when "
                              "StreamEnabled is false")  # wording approximates DynamoDB's
     return spec
 
@@ -186,12 +187,12 @@ def update_table(ctx: Context, req: Input) -> Output:
             replicas.check_stream_change(table, spec)
             if spec.get("StreamEnabled"):
                 if table.get("stream") and table["stream"].get("StreamEnabled"):
-                    raise schema.invalid("Table already has an enabled stream: " + table["arn"])
+                    raise invalid("Table already has an enabled stream: " + table["arn"])
                 table["stream"] = spec
                 schema.enable_stream(table, clock.time_s())
             else:
                 if not (table.get("stream") and table["stream"].get("StreamEnabled")):
-                    raise schema.invalid("Table already has no stream enabled")  # wording approximates AWS
+                    raise invalid("Table already has no stream enabled")  # wording approximates AWS
                 table["stream"] = {"StreamEnabled": False}
             changed = True
         if req.get("AttributeDefinitions"):
@@ -209,7 +210,7 @@ def update_table(ctx: Context, req: Input) -> Output:
 
             indexes.schedule_backfills(ctx, table)
         if not changed and not req.get("AttributeDefinitions"):
-            raise schema.invalid("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+            raise invalid("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                           "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
         storage.put_table(t, table)
         _on_table_change(ctx, t, table)
@@ -236,7 +237,7 @@ def tag_resource(ctx: Context, req: Input) -> Output:
         table = _table_by_arn(t, req["ResourceArn"])
         table["tags"].update({tag["Key"]: tag["Value"] for tag in req["Tags"]})
         if len(table["tags"]) > 50:
-            raise schema.invalid("One or more parameter values were invalid: The number of tags exceeds the limit of 50")
+            raise invalid("One or more parameter values were invalid: The number of tags exceeds the limit of 50")
         storage.put_table(t, table)
     return {}
 
@@ -278,9 +279,9 @@ def update_time_to_live(ctx: Context, req: Input) -> Output:
         current = table.get("ttl")
         if spec["Enabled"]:
             if current and current.get("enabled"):
-                raise schema.invalid("TimeToLive is already enabled")
+                raise invalid("TimeToLive is already enabled")
         elif not (current and current.get("enabled")):
-            raise schema.invalid("TimeToLive is already disabled")
+            raise invalid("TimeToLive is already disabled")
         table["ttl"] = {"AttributeName": spec["AttributeName"], "enabled": bool(spec["Enabled"])}
         storage.put_table(t, table)
         _on_table_change(ctx, t, table)

@@ -38,6 +38,7 @@ from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import capacity, changes, exprs, itemkeys, metrics, storage, throttle, values
 from cloudlet.services.dynamodb.storage import Item, Table
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -46,10 +47,6 @@ TOKEN_SECONDS = 600.0
 MAX_BYTES = 4 * 1024 * 1024
 CONDITION_FAILED = "The conditional request failed"
 DUPLICATE = "Duplicate primary key exists in table"
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 class WriteAction:
@@ -73,9 +70,9 @@ class WriteAction:
     def from_wire(cls, entry: Input) -> "WriteAction":
         present = [k for k in cls.KINDS if entry.get(k) is not None]
         if not present:
-            raise _invalid("Invalid Request: TransactWriteRequest should contain Delete or Put or Update request")
+            raise invalid("Invalid Request: TransactWriteRequest should contain Delete or Put or Update request")
         if len(present) > 1:
-            raise _invalid("TransactItems can only contain one of Check, Put, Update or Delete")
+            raise invalid("TransactItems can only contain one of Check, Put, Update or Delete")
         return cls(present[0], entry[present[0]])
 
     def bind(self, t: Tx) -> None:
@@ -131,7 +128,7 @@ class WriteAction:
         new = update.apply(base) if update is not None else base
         for k in table["keys"]:
             if k is not None and new.get(k) != key[k]:
-                raise _invalid("One or more parameter values were invalid: Cannot update attribute "
+                raise invalid("One or more parameter values were invalid: Cannot update attribute "
                               f"{k}. This attribute is part of the key")
         values.check_item(new)
         itemkeys.check_item_keys(table, new)
@@ -201,7 +198,7 @@ class _Transaction:
         """DynamoDB's 4 MB cap on what a transaction carries (the wording is cloudlet's:
         AWS's own message for it is not on record)."""
         if sum(a.size() for a in self.actions) > MAX_BYTES:
-            raise _invalid("Transaction request size exceeded the maximum allowed size of 4 MB")
+            raise invalid("Transaction request size exceeded the maximum allowed size of 4 MB")
 
     def prepare(self, t: Tx) -> None:
         for a in self.actions:
@@ -213,7 +210,7 @@ class _Transaction:
             if target is None:
                 continue
             if target in seen:
-                raise _invalid("Transaction request cannot include multiple operations on one item")
+                raise invalid("Transaction request cannot include multiple operations on one item")
             seen.add(target)
 
     def admit(self, ctx: Context) -> None:

@@ -19,7 +19,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from cloudlet.core.errors import ServiceError
+from cloudlet.services.dynamodb.errors import invalid
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -33,10 +33,6 @@ TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 _SCALAR_SETS = {"SS": "S", "NS": "N", "BS": "B"}
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 INVALID = "One or more parameter values were invalid: "
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 # numbers --------------------------------------------------------------------------------

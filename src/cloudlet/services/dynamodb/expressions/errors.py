@@ -4,10 +4,7 @@ an expression can produce is built here, from the facts AWS answers with."""
 from __future__ import annotations
 
 from cloudlet.core.errors import ServiceError
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
+from cloudlet.services.dynamodb.errors import invalid
 
 
 def expr_error(kind: str, message: str) -> ServiceError:

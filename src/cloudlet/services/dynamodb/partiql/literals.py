@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb.partiql import ast
 from cloudlet.services.dynamodb.partiql.lexer import malformed
+from cloudlet.services.dynamodb.errors import invalid
 
 AttributeValue = dict[str, Any]
 
@@ -27,10 +27,6 @@ DIGITS = "Attempting to store more than 38 significant digits in a Number"
 OVERFLOW = "Number overflow. Attempting to store a number with magnitude larger than supported range"
 UNDERFLOW = "Number underflow. Attempting to store a number with magnitude smaller than supported range"
 UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def _wrap32(n: int) -> int:

@@ -15,6 +15,7 @@ from typing import Callable
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb.partiql import ast, literals
 from cloudlet.services.dynamodb.partiql.lexer import RESERVED, Token, malformed, tokenize
+from cloudlet.services.dynamodb.errors import invalid
 
 _COMPARISONS = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 #: keywords that continue an expression rather than start one
@@ -27,10 +28,6 @@ _TYPES = {
 }
 ALIASING = "Aliasing is not supported"
 LEFTOVER = "Unexpected token after expression"
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def parse(text: str) -> ast.Parsed:

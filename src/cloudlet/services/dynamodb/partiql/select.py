@@ -17,22 +17,18 @@ import json
 from typing import Any, Iterator
 
 from cloudlet.core.context import Context
-from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import capacity, exprs, keys, storage, values
 from cloudlet.services.dynamodb.partiql import ast, literals, translate
 from cloudlet.services.dynamodb.partiql.parser import output_name
 from cloudlet.services.dynamodb.storage import Item, Table
+from cloudlet.services.dynamodb.errors import invalid
 
 Input = dict[str, Any]
 Output = dict[str, Any]
 PAGE_BYTES = 1024 * 1024
 _BATCH = 200
 KEY_TYPE = "Key attribute's data type should match its data type in table's schema"
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def find_index(table: Table, name: str | None) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from cloudlet.core.store import Tx
 from cloudlet.services.dynamodb import capacity, metrics, storage, throttle, values
 from cloudlet.services.dynamodb.partiql import ast, literals, parser, select, translate
 from cloudlet.services.dynamodb.storage import Item, Table
+from cloudlet.services.dynamodb.errors import invalid
 from cloudlet.services.dynamodb.transactions import (
     CONDITION_FAILED,
     DUPLICATE,
@@ -38,16 +39,12 @@ MIXED_TRANSACTION = "ExecuteTransaction API does not support both read and write
 MIXED_BATCH = "Read and write requests together in the same batch is not supported."
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
-
-
 def _parse(entry: Input) -> tuple[ast.Statement, list[dict[str, Any]]]:
     parsed = parser.parse(entry["Statement"])
     params = entry.get("Parameters") or []
     literals.check_parameters(params)
     if parsed.params > len(params):
-        raise _invalid(PARAMETER_COUNT)
+        raise invalid(PARAMETER_COUNT)
     return parsed.statement, params
 
 
@@ -57,7 +54,7 @@ def _key(table: Table, exprs_by_name: dict[str, ast.Expr], params: list[dict[str
     for name in (k for k in table["keys"] if k is not None):
         value = literals.bind(exprs_by_name[name], params)
         if next(iter(value)) != select.key_type(table, None, name):
-            raise _invalid(select.KEY_TYPE)
+            raise invalid(select.KEY_TYPE)
         values.check_key_value(name, value, range_key=name == table["keys"][1])
         key[name] = value
     return key
@@ -68,7 +65,7 @@ def _split(table: Table, where: ast.Expr | None, params: list[dict[str, Any]]) -
     names = {k for k in table["keys"] if k is not None}
     found, rest = translate.split_key(where, names)
     if set(found) != names:
-        raise _invalid(MANDATORY)
+        raise invalid(MANDATORY)
     return _key(table, found, params), rest
 
 
@@ -92,7 +89,7 @@ def _write_action(t: Tx, stmt: ast.Statement, params: list[dict[str, Any]], entr
         kind = "Update"
     elif isinstance(stmt, ast.Delete):
         if stmt.returning not in (None, "ALL OLD"):
-            raise _invalid("Delete statement only supports RETURNING ALL OLD *")
+            raise invalid("Delete statement only supports RETURNING ALL OLD *")
         spec["Key"], rest = _split(table, stmt.where, params)
         if rest is not None:
             spec["ConditionExpression"] = translate.condition(rest, ph)
@@ -101,10 +98,10 @@ def _write_action(t: Tx, stmt: ast.Statement, params: list[dict[str, Any]], entr
         assert isinstance(stmt, ast.Exists)
         read = stmt.select
         if read.index is not None:
-            raise _invalid("EXISTS() must contain a single item read with additional condition")
+            raise invalid("EXISTS() must contain a single item read with additional condition")
         spec["Key"], rest = _split(table, read.where, params)
         if rest is None:
-            raise _invalid("EXISTS() must contain a single item read with additional condition")
+            raise invalid("EXISTS() must contain a single item read with additional condition")
         spec["ConditionExpression"] = translate.condition(rest, ph)
         kind = "ConditionCheck"
     ph.into(spec)
@@ -120,15 +117,15 @@ def _get_action(t: Tx, stmt: ast.Select, params: list[dict[str, Any]], operation
     refusal = f"Select statements within {operation} must specify the primary key in the where clause."
     table = storage.get_table(t, storage.table_name(stmt.table))
     if stmt.index is not None:
-        raise _invalid(refusal)
+        raise invalid(refusal)
     try:
         key, rest = _split(table, stmt.where, params)
     except ServiceError as err:
         if err.message == MANDATORY:
-            raise _invalid(refusal) from None
+            raise invalid(refusal) from None
         raise
     if rest is not None:
-        raise _invalid(refusal)
+        raise invalid(refusal)
     paths = stmt.projection
     action = GetAction({"TableName": table["name"], "Key": key}, project=lambda item: select.project(item, paths))
     action.table = table
@@ -162,7 +159,7 @@ def _failure(reason: dict[str, Any]) -> ServiceError:
         return ServiceError("ConditionalCheckFailedException", CONDITION_FAILED, 400, fields=fields)
     if code == "DuplicateItem":
         return ServiceError("DuplicateItemException", DUPLICATE, 400)
-    return _invalid(reason.get("Message", ""))
+    return invalid(reason.get("Message", ""))
 
 
 # handlers ---------------------------------------------------------------------------------
@@ -172,7 +169,7 @@ def execute_statement(ctx: Context, req: Input) -> Output:
     if isinstance(stmt, ast.Select):
         return _select(ctx, stmt, params, req)
     if isinstance(stmt, ast.Exists):
-        raise _invalid("EXISTS() is only supported in ExecuteTransaction")
+        raise invalid("EXISTS() is only supported in ExecuteTransaction")
     with ctx.tx() as t:
         action = _write_action(t, stmt, params, req)
         assert action.table is not None
@@ -222,7 +219,7 @@ def batch_execute_statement(ctx: Context, req: Input) -> Output:
             parsed.append(err)
     kinds = {isinstance(p[0], ast.Select) for p in parsed if not isinstance(p, ServiceError)}
     if len(kinds) > 1:
-        raise _invalid(MIXED_BATCH)
+        raise invalid(MIXED_BATCH)
     responses: list[dict[str, Any]] = []
     used: dict[str, list[float]] = {}
     with ctx.tx() as t:
@@ -248,14 +245,14 @@ def _batch_one(ctx: Context, t: Tx, stmt: ast.Statement, params: list[dict[str, 
         get = _get_action(t, stmt, params, "BatchExecuteStatement")
         reason = get.evaluate(t)
         if reason is not None:
-            raise _invalid(reason["Message"])
+            raise invalid(reason["Message"])
         assert get.table is not None
         read = capacity.read_units([get.item] if get.item else [], bool(entry.get("ConsistentRead")))
         throttle.read(ctx, get.table, read)
         used.setdefault(get.table["name"], [0.0, 0.0])[0] += read
         return {"TableName": get.table["name"], **get.result()}
     if isinstance(stmt, ast.Exists) or getattr(stmt, "returning", None):
-        raise _invalid("BatchExecuteStatement supports only INSERT, UPDATE, DELETE and SELECT statements "
+        raise invalid("BatchExecuteStatement supports only INSERT, UPDATE, DELETE and SELECT statements "
                        "without RETURNING")
     action = _write_action(t, stmt, params, entry)
     assert action.table is not None
@@ -300,11 +297,11 @@ def execute_transaction(ctx: Context, req: Input) -> Output:
         params = entry.get("Parameters") or []
         literals.check_parameters(params)
         if one.params > len(params):
-            raise _in_statement(i, _invalid(PARAMETER_COUNT))
+            raise _in_statement(i, invalid(PARAMETER_COUNT))
         parsed.append((one.statement, params))
     reads = [isinstance(s, ast.Select) for s, _ in parsed]
     if any(reads) and not all(reads):
-        raise _invalid(MIXED_TRANSACTION)
+        raise invalid(MIXED_TRANSACTION)
     if all(reads):
         return _read_transaction(ctx, req, parsed)
     token = ClientToken(req, "ExecuteTransaction")
@@ -313,7 +310,7 @@ def execute_transaction(ctx: Context, req: Input) -> Output:
         for i, ((stmt, params), entry) in enumerate(zip(parsed, entries)):
             try:
                 if getattr(stmt, "returning", None):
-                    raise _invalid("RETURNING is not supported in ExecuteTransaction")
+                    raise invalid("RETURNING is not supported in ExecuteTransaction")
                 actions.append(_write_action(t, stmt, params, entry))
             except ServiceError as err:
                 if err.code != "ValidationException":
@@ -346,4 +343,4 @@ def _read_transaction(ctx: Context, req: Input, parsed: list[tuple[ast.Statement
 
 
 def _in_statement(i: int, err: ServiceError) -> ServiceError:
-    return _invalid(f"Validation failed in TransactStatements[{i}]: {err.message}")
+    return invalid(f"Validation failed in TransactStatements[{i}]: {err.message}")

@@ -16,14 +16,11 @@ from typing import Any, Callable
 
 from cloudlet.core.errors import ServiceError
 from cloudlet.services.dynamodb.partiql import ast, literals
+from cloudlet.services.dynamodb.errors import invalid
 
 AttributeValue = dict[str, Any]
 _CONDITIONS = frozenset({"attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains"})
 _SETS = ("SS", "NS", "BS")
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
 
 
 def unrecognized(call: ast.Call) -> ServiceError:
