@@ -140,20 +140,28 @@ class Tx:
         attributes (a list value indexes each element) for ``find``.
         """
         con = self._con
-        row = con.execute(
-            "SELECT version FROM records WHERE account=? AND region=? AND kind=? AND key=?",
-            (self.account, self.region, kind, key),
-        ).fetchone()
-        current = 0 if row is None else row[0]
-        if expect is not None and expect != current:
-            raise Conflict(kind, key, expect, current)
-        version = current + 1
-        con.execute(
-            "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)",
-            (self.account, self.region, kind, key, encode(value), version),
-        )
+        if expect is None:
+            # one statement, not a read then a write: the hot path of every item write
+            version = con.execute(
+                "INSERT INTO records VALUES (?,?,?,?,?,1) ON CONFLICT DO UPDATE SET "
+                "value=excluded.value, version=records.version+1 RETURNING version",
+                (self.account, self.region, kind, key, encode(value)),
+            ).fetchone()[0]
+        else:
+            row = con.execute(
+                "SELECT version FROM records WHERE account=? AND region=? AND kind=? AND key=?",
+                (self.account, self.region, kind, key),
+            ).fetchone()
+            current = 0 if row is None else row[0]
+            if expect != current:
+                raise Conflict(kind, key, expect, current)
+            version = current + 1
+            con.execute(
+                "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)",
+                (self.account, self.region, kind, key, encode(value), version),
+            )
         if attrs is not None:
-            self._set_attrs(kind, key, attrs, had_attrs=current > 0)
+            self._set_attrs(kind, key, attrs, had_attrs=version > 1)
         return version
 
     def _set_attrs(self, kind: str, key: Key, attrs: dict[str, Any], had_attrs: bool) -> None:

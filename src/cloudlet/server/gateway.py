@@ -12,7 +12,7 @@ import os
 from functools import lru_cache
 import logging
 import time
-from typing import Any
+from typing import Any, Callable
 
 from cloudlet.auth.authenticate import authenticate, may_skip_signature, unsigned_refusal
 from cloudlet.auth.actions import iam_actions
@@ -204,6 +204,7 @@ class Gateway:
         internal: bool = False,
     ) -> None:
         """One audit event for one call (HTTP or internal)."""
+        params, output = _audited(service, op, params, None if error else output)
         self.audit.record(
             Event(
                 time=clock.time_s(),
@@ -216,10 +217,8 @@ class Gateway:
                 source_ip=source_ip,
                 user_agent=user_agent,
                 request_id=rid,
-                request_parameters=_without_streams(op and op.input_shape, params, bool(op and op.has_streaming_input)),
-                response_elements=None if error or op is None or audit_read_only(op.name) else _without_streams(
-                    op.output_shape, output, bool(op.has_streaming_output)
-                ),
+                request_parameters=params,
+                response_elements=output,
                 error_code=error.code if error else None,
                 error_message=error.message if error else None,
                 internal=internal,
@@ -255,6 +254,28 @@ def _source_keys(ctx: Context) -> dict[str, Any]:
     parts = ctx.source_arn.split(":")
     account = parts[4] if len(parts) > 4 and parts[4] else ctx.account
     return {"aws:SourceArn": ctx.source_arn, "aws:SourceAccount": account}
+
+
+@lru_cache(maxsize=None)
+def _audit_hook(service: str) -> Callable[..., tuple[Any, Any]] | None:
+    """A service's ``audit(operation, params, output)``: what its events keep of a call."""
+    pkg = registry.package(service)
+    return getattr(pkg, "audit", None) if pkg is not None else None
+
+
+def _audited(service: str, op: OperationModel | None, params: dict[str, Any] | None,
+             output: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """What an audit event keeps: no streamed payloads, no answer of a read-only call, and
+    whatever the service's own hook leaves out."""
+    if op is None:
+        return params, None
+    if audit_read_only(op.name):
+        output = None
+    hook = _audit_hook(service)
+    if hook is not None:
+        params, output = hook(op.name, params, output)
+    return (_without_streams(op.input_shape, params, op.has_streaming_input),
+            _without_streams(op.output_shape, output, op.has_streaming_output))
 
 
 def _without_streams(shape: Any, values: dict[str, Any] | None, streaming: bool) -> dict[str, Any] | None:

@@ -24,6 +24,13 @@ MODULES = ["tables", "items", "queries", "batches", "backups", "pitr", "transact
            "globaltables", "exports", "policies"]
 
 
+def audit(operation: str, params: dict[str, Any] | None, output: dict[str, Any] | None) -> tuple[Any, Any]:
+    """What the audit trail keeps of a call (no item values: ``auditing``)."""
+    from cloudlet.services.dynamodb.auditing import audited
+
+    return audited(operation, params, output)
+
+
 def register_jobs(scheduler: Any) -> None:
     from cloudlet.services.dynamodb import exportjobs, importjobs, indexes, replicas, streamlog, ttl
 

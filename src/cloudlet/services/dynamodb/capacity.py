@@ -12,8 +12,11 @@ from cloudlet.services.dynamodb import values
 Item = dict[str, Any]
 
 
-def write_units(old: Item | None, new: Item | None) -> float:
-    size = max(values.item_size(old) if old else 0, values.item_size(new) if new else 0)
+def write_units(old: Item | None, new: Item | None, new_size: int | None = None) -> float:
+    """`new_size` when the caller has sized `new` already (``values.check_item`` does)."""
+    if new_size is None:
+        new_size = values.item_size(new) if new else 0
+    size = max(values.item_size(old) if old else 0, new_size)
     return float(max(1, math.ceil(size / 1024)))
 
 

@@ -33,11 +33,13 @@ def _return_values(req: Input, allowed: tuple[str, ...]) -> str:
     return rv
 
 
-def _write(ctx: Context, t: Tx, table: storage.Table, old: Item | None, new: Item | None) -> float:
-    """Charge a write and make it, with its stream record; deleting nothing writes nothing."""
-    units = throttle.write(ctx, table, old, new)
+def _write(ctx: Context, t: Tx, table: storage.Table, old: Item | None, new: Item | None,
+           new_size: int | None = None, rk: bytes | None = None) -> float:
+    """Charge a write and make it, with its stream record; deleting nothing writes nothing.
+    `new_size` and the record key `rk` when the caller has them."""
+    units = throttle.write(ctx, table, old, new, new_size)
     if old is not None or new is not None:
-        storage.write_item(t, table, old, new)
+        storage.write_item(t, table, old, new, rk)
         changes.record(ctx, t, table, old, new)
     return units
 
@@ -47,9 +49,10 @@ def _old_attributes(rv: str, old: Item | None) -> Output:
     return {"Attributes": old} if rv == "ALL_OLD" and old is not None else {}
 
 
-def _checked_old(ctx: Context, t: Tx, table: storage.Table, key: Item, condition: Any, req: Input) -> Item | None:
+def _checked_old(ctx: Context, t: Tx, table: storage.Table, key: Item, condition: Any, req: Input,
+                 rk: bytes | None = None) -> Item | None:
     """The item a write replaces, once the write is admitted and its condition holds."""
-    old = storage.get_item(t, table, key)
+    old = storage.get_item(t, table, key, rk)
     throttle.admit_write(ctx, table)
     if condition is not None and not condition.matches(old or {}):
         throttle.refused_write(ctx, table, old)
@@ -62,12 +65,13 @@ def put_item(ctx: Context, req: Input) -> Output:
     item = req["Item"]
     rv = _return_values(req, ("NONE", "ALL_OLD"))
     compiled = exprs.for_write(req)
-    values.check_item(item)
+    size = values.check_item(item)
     with ctx.tx() as t:
         table = storage.get_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_item_keys(table, item)
-        old = _checked_old(ctx, t, table, item, compiled.condition, req)
-        units = _write(ctx, t, table, old, item)
+        rk = storage.item_key(table, item)
+        old = _checked_old(ctx, t, table, item, compiled.condition, req, rk)
+        units = _write(ctx, t, table, old, item, size, rk)
     out = _old_attributes(rv, old)
     capacity.write(out, req, table, old, item, units)
     return out
@@ -131,9 +135,9 @@ def update_item(ctx: Context, req: Input) -> Output:
                     "One or more parameter values were invalid: Cannot update attribute "
                     f"{k}. This attribute is part of the key"
                 )
-        values.check_item(new, update=True)
+        size = values.check_item(new, update=True)
         itemkeys.check_item_keys(table, new)
-        units = _write(ctx, t, table, old, new)
+        units = _write(ctx, t, table, old, new, size)
     out = _old_attributes(rv, old)
     if rv == "ALL_NEW":
         out["Attributes"] = new

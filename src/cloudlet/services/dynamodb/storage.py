@@ -80,8 +80,9 @@ def index_prefix(table: Table, index_no: int) -> bytes:
     return table["id"] + bytes([index_no])
 
 
-def index_key(table: Table, index: dict[str, Any], item: Item) -> bytes | None:
-    """Where an item sits in a secondary index, or None if it lacks the index's keys (sparse)."""
+def index_key(table: Table, index: dict[str, Any], item: Item, rk: bytes | None = None) -> bytes | None:
+    """Where an item sits in a secondary index, or None if it lacks the index's keys (sparse).
+    `rk` is the item's record key when the caller has it."""
     h, r = index["keys"]
     hv = item.get(h)
     if hv is None or _key_type(hv) != index["types"][0]:
@@ -92,7 +93,7 @@ def index_key(table: Table, index: dict[str, Any], item: Item) -> bytes | None:
         if rv is None or _key_type(rv) != index["types"][1]:
             return None
         k += keys.encode(rv)
-    return k + item_key(table, item)[len(table["id"]):]
+    return k + (rk or item_key(table, item))[len(table["id"]):]
 
 
 def _key_type(value: dict[str, Any]) -> str:
@@ -111,26 +112,27 @@ def project(index: dict[str, Any], table: Table, item: Item) -> Item:
     return {k: v for k, v in item.items() if k in wanted}
 
 
-def write_item(t: Tx, table: Table, old: Item | None, new: Item | None) -> None:
-    """Store `new` (or delete when None) and keep every secondary index in step."""
+def write_item(t: Tx, table: Table, old: Item | None, new: Item | None, rk: bytes | None = None) -> None:
+    """Store `new` (or delete when None) and keep every secondary index in step. `rk` is
+    the item's record key when the caller has it (both items have the same key)."""
     ref = new if new is not None else old
     assert ref is not None
-    key = item_key(table, ref)
+    key = rk or item_key(table, ref)
     if new is None:
         t.delete("i", key)
     else:
         t.put("i", key, new)
     for index in table.get("indexes") or ():  # backfilling ones too: the backfill only adds
-        before = index_key(table, index, old) if old is not None else None
-        after = index_key(table, index, new) if new is not None else None
+        before = index_key(table, index, old, key) if old is not None else None
+        after = index_key(table, index, new, key) if new is not None else None
         if before is not None and before != after:
             t.delete("x", before)
         if after is not None:
             t.put("x", after, project(index, table, new))
 
 
-def get_item(t: Tx, table: Table, key_item: Item) -> Item | None:
-    rec = t.get("i", item_key(table, key_item))
+def get_item(t: Tx, table: Table, key_item: Item, rk: bytes | None = None) -> Item | None:
+    rec = t.get("i", rk or item_key(table, key_item))
     return None if rec is None else rec.value
 
 

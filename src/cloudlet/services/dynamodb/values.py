@@ -143,18 +143,20 @@ def check_value(value: Any, depth: int = 0) -> AttributeValue:
     raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 
 
-def check_item(item: Item, *, update: bool = False) -> Item:
+def check_item(item: Item, *, update: bool = False) -> int:
     """Every value of an item to store checked (numbers canonicalised in place), then its size
-    against the 400 KB limit. `update` picks UpdateItem's wording for the size error."""
+    against the 400 KB limit; returns the size (a write's capacity needs it too). `update`
+    picks UpdateItem's wording for the size error."""
     for value in item.values():
         check_value(value)
-    if item_size(item) > MAX_ITEM_SIZE:
+    size = item_size(item)
+    if size > MAX_ITEM_SIZE:
         raise invalid(
             "Item size to update has exceeded the maximum allowed size"
             if update
             else "Item size has exceeded the maximum allowed size"
         )
-    return item
+    return size
 
 
 def check_key_value(
