@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", default=None, help="where state lives (default: per-user data dir)")
     s.add_argument("--ephemeral", action="store_true", help="keep all state in memory")
     s.add_argument("--verify-signatures", action="store_true", help="refuse requests with a wrong SigV4 signature or unknown key")
+    s.add_argument("--enforce-iam", action="store_true",
+                   help="authorize every call with IAM: identity, resource and session policies, boundaries, SCPs")
     s.add_argument("--durability", default="commit", choices=["commit", "fsync"],
                    help="commit: acknowledged writes survive a crash (kill -9); fsync: and power loss")
     s.add_argument("--no-throttle", action="store_true",
@@ -88,6 +90,7 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         durability=args.durability,
         throttle=not args.no_throttle,
+        enforce_iam=args.enforce_iam,
     )
     return run(config)
 

@@ -41,10 +41,11 @@ def test_aws_cli_get_caller_identity(cloud):
 def test_operation_without_handler_answers_not_implemented(cloud):
     sts = cloud.client("sts")
     with pytest.raises(ClientError) as err:
-        sts.get_session_token()
+        sts.assume_root(TargetPrincipal="123456789012",
+                        TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"})
     e = err.value.response
     assert e["Error"]["Code"] == "NotImplemented"
-    assert "sts:GetSessionToken" in e["Error"]["Message"]
+    assert "sts:AssumeRoot" in e["Error"]["Message"]
     assert e["ResponseMetadata"]["HTTPStatusCode"] == 501
 
 
@@ -124,9 +125,11 @@ def test_changes_keep_their_response_in_the_audit_event(cloud):
 
 def test_failed_requests_are_audited_with_their_error(cloud):
     with pytest.raises(ClientError):
-        cloud.client("sts", key="310987654321").get_session_token()
+        cloud.client("sts", key="310987654321").assume_root(
+            TargetPrincipal="123456789012",
+            TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"})
     ev = cloud.admin("GET", "audit?account=310987654321&limit=1")["events"][0]
-    assert ev["eventName"] == "GetSessionToken"
+    assert ev["eventName"] == "AssumeRoot"
     assert ev["errorCode"] == "NotImplemented"
 
 
@@ -251,8 +254,8 @@ def test_operations_aws_serves_unsigned_pass_authentication(strict):
     sts = strict.client("sts", signature_version=UNSIGNED)
     with pytest.raises(ClientError) as err:
         sts.assume_role_with_web_identity(RoleArn="arn:aws:iam::000000000000:role/r", RoleSessionName="ss", WebIdentityToken="t" * 10)
-    # authentication let it through (no signature needed); no handler exists yet
-    assert err.value.response["Error"]["Code"] == "NotImplemented"
+    # authentication let it through (no signature needed): the handler judged the token
+    assert err.value.response["Error"]["Code"] == "InvalidIdentityToken"
 
 
 def test_sns_subscribe_links_work_unsigned_when_signatures_are_enforced(strict):

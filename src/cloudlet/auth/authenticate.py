@@ -23,6 +23,8 @@ def authenticate(
     credentials: CredentialStore,
     verify: bool,
     scope: Scope | None = None,
+    *,
+    strict: bool = False,
 ) -> tuple[Identity | None, Request]:
     """The caller's identity and the request to decode (aws-chunked bodies unwrapped).
 
@@ -36,18 +38,52 @@ def authenticate(
         key = scope.access_key if scope else _sigv2_key(raw)
         if "xpires=" in raw.query:
             sigv4.check_presigned_expiry(raw, clock.now(), sigv4.dialect_for(service, protocol))
-        return credentials.identity_for(key), chunked.unwrap(routed)
+        if strict:  # IAM enforced: the key must name someone, and a session must be current
+            return _known(raw, key, service, protocol, credentials), chunked.unwrap(routed)
+        identity = credentials.identity_for(key)
+        if identity.expires_at is not None:
+            _check_current(identity, service, protocol)
+        return identity, chunked.unwrap(routed)
     dialect = sigv4.dialect_for(service, protocol)
     signed = sigv4.parse(raw, dialect)
     if signed is None:
-        if dialect.s3:  # S3 serves anonymous requests; bucket policies decide (IAM issue)
-            return credentials.identity_for(None), chunked.unwrap(routed)
+        if dialect.s3:  # S3 serves anonymous requests; bucket policies decide
+            return (_anonymous(credentials) if strict else credentials.identity_for(None)), chunked.unwrap(routed)
         return None, routed
     identity = credentials.lookup(signed.access_key)
     if identity is None:
         raise sigv4.unknown_access_key(dialect, signed.access_key)
     verified = sigv4.verify(raw, identity, clock.now(), dialect, signed=signed)
     return identity, chunked.unwrap(routed, verified)
+
+
+#: Who an unsigned S3 request is when IAM is enforced: bucket policies decide what it may do.
+ANONYMOUS_ARN = "anonymous"
+
+
+def _anonymous(credentials: CredentialStore) -> Identity:
+    """An unsigned caller; it acts in the default account (handlers need one), owns nothing."""
+    return Identity("", "", credentials.default_account, ANONYMOUS_ARN)
+
+
+def _known(raw: Request, key: str | None, service: str, protocol: str, credentials: CredentialStore) -> Identity | None:
+    """With IAM enforced and signatures unchecked, the key still has to be a real one."""
+    dialect = sigv4.dialect_for(service, protocol)
+    if not key:
+        return _anonymous(credentials) if dialect.s3 else None
+    identity = credentials.lookup(key)
+    if identity is None:
+        raise sigv4.unknown_access_key(dialect, key)
+    if identity.expires_at is not None:
+        _check_current(identity, service, protocol)
+    return identity
+
+
+def _check_current(identity: Identity, service: str, protocol: str) -> None:
+    """Temporary credentials work until they expire on the cloudlet clock."""
+    if clock.time_s() >= identity.expires_at:  # type: ignore[operator]
+        code, status, message = sigv4.dialect_for(service, protocol).expired_token
+        raise ServiceError(code, message, status)
 
 
 #: Operations whose models say they need a signature but that AWS serves unsigned: the

@@ -23,6 +23,10 @@ class AuthzRequest:
     actions: tuple[str, ...]
     resources: tuple[str, ...]
     conditions: dict[str, Any] = field(default_factory=dict)
+    region: str = ""
+    access_key: str = ""
+    principal_account: str = ""  # the caller's own account (`account` is where the call acts)
+    service_keys: dict[str, Any] = field(default_factory=dict)  # the service's own condition keys
 
 
 class Authorizer(Protocol):

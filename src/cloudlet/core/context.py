@@ -60,7 +60,7 @@ class Context:
         if self.gateway is None:
             raise RuntimeError("this context has no gateway (built outside the request path)")
         db = self.gateway.db(self.service)
-        return db.tx(account or self.account, self.state_region if region is None else region)
+        return db.tx(self.account if account is None else account, self.state_region if region is None else region)
 
     def aws(
         self,

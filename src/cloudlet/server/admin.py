@@ -60,9 +60,19 @@ def health(gw: "Gateway", req: Request) -> Response:
             "data_dir": None if gw.config.ephemeral else gw.config.data_dir,
             "ephemeral": gw.config.ephemeral,
             "verify_signatures": gw.config.verify_signatures,
+            "iam": _iam_state(gw),
             "clock": _clock_state(),
         }
     )
+
+
+def _iam_state(gw: "Gateway") -> dict[str, Any]:
+    """Whether calls are authorized, and how many were allowed and refused."""
+    counters = getattr(gw.authorizer, "counters", None)
+    out: dict[str, Any] = {"enforced": counters is not None}
+    if counters is not None:
+        out.update(allowed=counters.allowed, denied=counters.denied)
+    return out
 
 
 def _clock_state(gw: "Gateway | None" = None) -> dict[str, Any]:
@@ -121,6 +131,15 @@ def flush(gw: "Gateway", req: Request) -> Response:
     return _json({"flushed": True})
 
 
+def oidc_keys(gw: "Gateway", req: Request) -> Response:
+    """Register an OIDC issuer's signing keys (its JWKS): cloudlet has no network to fetch them,
+    and AssumeRoleWithWebIdentity verifies tokens against them."""
+    from cloudlet.services.sts import webidentity
+
+    body = _body(req)
+    return _json({"keys": webidentity.register_jwks(gw, body["issuer"], body["jwks"])})
+
+
 _ROUTES = {
     ("GET", "health"): health,
     ("GET", "clock"): get_clock,
@@ -130,4 +149,5 @@ _ROUTES = {
     ("GET", "audit"): audit,
     ("GET", "sns/cert.pem"): lambda gw, req: import_module("cloudlet.services.sns.admin_api").cert_pem(gw, req),
     ("GET", "outbox"): lambda gw, req: import_module("cloudlet.services.sns.admin_api").outbox_entries(gw, req),
+    ("POST", "sts/oidc-keys"): lambda gw, req: oidc_keys(gw, req),
 }

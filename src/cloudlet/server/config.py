@@ -27,6 +27,7 @@ class Config:
     default_region: str = "us-east-1"
     durability: str = "commit"  # "fsync": also survive power loss, at the cost of an fsync per write
     throttle: bool = True  # PROVISIONED DynamoDB tables refuse what exceeds their capacity
+    enforce_iam: bool = False  # every call authorized by the IAM engine (auth/enforce.py)
 
 
 def public_url(config: Config) -> str:

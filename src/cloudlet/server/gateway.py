@@ -17,7 +17,7 @@ from typing import Any, Callable
 from cloudlet.auth.authenticate import authenticate, may_skip_signature, unsigned_refusal
 from cloudlet.auth.actions import iam_actions
 from cloudlet.auth.authorizer import AllowAll, Authorizer, AuthzRequest
-from cloudlet.auth.credentials import CredentialStore
+from cloudlet.auth.credentials import CredentialStore, Identity
 from cloudlet.auth.scope import credential_scope
 from cloudlet.core import clock, metrics
 from cloudlet.core.audit import AuditLog, Event
@@ -54,12 +54,27 @@ class Gateway:
     ) -> None:
         self.config = config
         self.credentials = credentials or CredentialStore()
-        self.authorizer: Authorizer = authorizer or AllowAll()
+        self.authorizer: Authorizer = authorizer or _authorizer(self, config)
+        # keys IAM and STS issue live in their stores; asked only for their prefixes
+        self.credentials.add_resolver(self._issued_key)
         self.audit = audit or AuditLog()
         self.store = store or Store(None if config.ephemeral else config.data_dir, config.durability)
         self.started = time.time()
         self.spool_dir = _spool_dir(None if config.ephemeral else config.data_dir)
         self.scheduler = Scheduler(self)  # its thread starts with the server (app.create_app)
+
+    def _issued_key(self, access_key: str) -> Identity | None:
+        if access_key.startswith("AKIA"):
+            from cloudlet.services.iam import principals
+
+            return principals.lookup_access_key(self, access_key)
+        if access_key.startswith("ASIA"):
+            from cloudlet.services.sts import sessions
+
+            # expired ones too: authentication answers ExpiredToken, not "unknown key"
+            info = sessions.session_info(self, access_key, include_expired=True)
+            return info.identity() if info is not None else None
+        return None
 
     def db(self, service: str) -> ServiceDB:
         """A service's database, its migrations applied on first use."""
@@ -104,7 +119,8 @@ class Gateway:
         identity = None
         try:
             identity, body_req = authenticate(
-                req, route.request, service, protocol, self.credentials, self.config.verify_signatures, scope
+                req, route.request, service, protocol, self.credentials, self.config.verify_signatures, scope,
+                strict=self.config.enforce_iam,
             )
             op, params = codec.decoder(service, protocol).decode(body_req)
             if identity is None:
@@ -166,6 +182,12 @@ class Gateway:
         """Wipe state (one service's, or all of it). The clock is kept: time never goes back."""
         metrics.flush(self)  # buffered samples land first, so the wipe takes them too
         self.store.reset(service)
+        # caches of what the store held go with it
+        for name in ([service] if service else ["sts", "iam", "organizations"]):
+            pkg = registry.package(name)
+            forget = getattr(pkg, "reset_caches", None) if pkg is not None else None
+            if forget is not None:
+                forget(self)
         if service is None:
             self.audit.clear()
 
@@ -175,6 +197,7 @@ class Gateway:
         pkg = registry.package(ctx.service)
         resolve = getattr(pkg, "resources", None) if pkg is not None else None
         resources = tuple(resolve(ctx, operation, params)) if resolve else ("*",)
+        keys = _condition_hook(ctx.service)
         self.authorizer.authorize(
             AuthzRequest(
                 principal_arn=ctx.principal_arn,
@@ -184,6 +207,10 @@ class Gateway:
                 actions=iam_actions(ctx.service, operation),
                 resources=resources,
                 conditions=condition_keys(ctx),
+                region=ctx.region,
+                access_key=ctx.access_key,
+                principal_account=_principal_account(ctx.principal_arn) or ctx.account,
+                service_keys={**_request_tags(params), **(keys(ctx, operation, params) if keys is not None else {})},
             )
         )
 
@@ -231,6 +258,30 @@ def _event_source(service: str) -> str:
     return f"{load_service(service).endpoint_prefix}.amazonaws.com"
 
 
+def _request_tags(params: dict[str, Any]) -> dict[str, Any]:
+    """aws:RequestTag/<key> and aws:TagKeys from the tags a call sets (a list of Key/Value
+    pairs, or a map, as services differ)."""
+    tags = params.get("Tags") or params.get("tags")
+    if not tags:
+        return {}
+    if isinstance(tags, dict):
+        pairs = [(str(k), str(v)) for k, v in tags.items()]
+    elif isinstance(tags, list):
+        pairs = [(t.get("Key") or t.get("key") or "", t.get("Value") or t.get("value") or "")
+                 for t in tags if isinstance(t, dict)]
+    else:
+        return {}
+    keys: dict[str, Any] = {f"aws:RequestTag/{k}": v for k, v in pairs}
+    keys["aws:TagKeys"] = [k for k, _ in pairs]
+    return keys
+
+
+def _principal_account(arn: str) -> str | None:
+    """The account in an IAM or STS principal ARN (None for a service principal)."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[2] in ("iam", "sts") and parts[4] else None
+
+
 def condition_keys(ctx: Context) -> dict[str, Any]:
     """The global condition keys every request carries."""
     return {
@@ -254,6 +305,21 @@ def _source_keys(ctx: Context) -> dict[str, Any]:
     parts = ctx.source_arn.split(":")
     account = parts[4] if len(parts) > 4 and parts[4] else ctx.account
     return {"aws:SourceArn": ctx.source_arn, "aws:SourceAccount": account}
+
+
+def _authorizer(gateway: Gateway, config: Config) -> Authorizer:
+    if not config.enforce_iam:
+        return AllowAll()
+    from cloudlet.auth.enforce import IamAuthorizer
+
+    return IamAuthorizer(gateway)
+
+
+@lru_cache(maxsize=None)
+def _condition_hook(service: str) -> Callable[..., dict[str, Any]] | None:
+    """A service's ``condition_keys(ctx, operation, params)``: its own IAM condition keys."""
+    pkg = registry.package(service)
+    return getattr(pkg, "condition_keys", None) if pkg is not None else None
 
 
 @lru_cache(maxsize=None)

@@ -44,3 +44,33 @@ def resources(ctx: Any, operation: str, params: dict[str, Any]) -> Iterable[str]
     if key is not None:
         return [f"arn:{ctx.partition}:s3:::{bucket}/{key}"]
     return [f"arn:{ctx.partition}:s3:::{bucket}"]
+
+
+def resource_policy(gateway: Any, region: str, arn: str) -> tuple[str, str | None] | None:
+    """The bucket's owner and policy, for IAM (None when the bucket does not exist)."""
+    from cloudlet.services.s3 import storage
+
+    if not arn.startswith("arn:") or ":::" not in arn:
+        return None
+    bucket = arn.split(":::", 1)[1].split("/", 1)[0]
+    with gateway.db(storage.SERVICE).tx("", "") as t:
+        b = storage.find_bucket(t, bucket)
+        if b is None:
+            return None
+        policy = storage.get_config(t, bucket, "policy")
+    return b["account"], (policy or {}).get("Policy")
+
+
+def condition_keys(ctx: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """S3's own condition keys that come from the request."""
+    keys: dict[str, Any] = {}
+    for param, key in (("Prefix", "s3:prefix"), ("Delimiter", "s3:delimiter"), ("MaxKeys", "s3:max-keys"),
+                       ("ACL", "s3:x-amz-acl"), ("ServerSideEncryption", "s3:x-amz-server-side-encryption"),
+                       ("SSEKMSKeyId", "s3:x-amz-server-side-encryption-aws-kms-key-id"),
+                       ("StorageClass", "s3:x-amz-storage-class"), ("VersionId", "s3:VersionId"),
+                       ("MetadataDirective", "s3:x-amz-metadata-directive"),
+                       ("CopySource", "s3:x-amz-copy-source"), ("ObjectLockMode", "s3:object-lock-mode")):
+        value = params.get(param)
+        if value is not None:
+            keys[key] = str(value)
+    return keys

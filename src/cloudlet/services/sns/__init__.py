@@ -34,3 +34,21 @@ def resources(ctx: Any, operation: str, params: dict[str, Any]) -> Iterable[str]
         if params.get(key):
             return [params[key]]
     return ["*"]
+
+
+def resource_policy(gateway: Any, region: str, arn: str) -> tuple[str, str | None] | None:
+    """The topic's owner and policy, for IAM (None when the topic does not exist). A topic
+    with no policy of its own has SNS's default one: it allows the owner's account."""
+    from cloudlet.core.arns import parse_arn
+    from cloudlet.services.sns import model, storage
+
+    parts = parse_arn(arn)
+    if parts is None or parts.service != "sns" or not parts.account:
+        return None
+    name = parts.resource.split(":", 1)[0]  # a subscription ARN names its topic first
+    with gateway.db("sns").tx(parts.account, parts.region) as t:
+        topic = storage.get_topic(t, name)
+    if topic is None:
+        return None
+    topic_arn = f"arn:{parts.partition}:sns:{parts.region}:{parts.account}:{name}"
+    return parts.account, topic["attrs"].get("Policy") or model.default_policy(topic_arn, parts.account)

@@ -38,3 +38,16 @@ def resources(ctx: Any, operation: str, params: dict[str, Any]) -> Iterable[str]
     if params.get("SourceArn"):
         return [params["SourceArn"]]
     return ["*"]
+
+
+def resource_policy(gateway: Any, region: str, arn: str) -> tuple[str, str | None] | None:
+    """The queue's owner and policy, for IAM (None when the queue does not exist)."""
+    from cloudlet.core.arns import parse_arn
+    from cloudlet.services.sqs import storage
+
+    parts = parse_arn(arn)
+    if parts is None or parts.service != "sqs" or not parts.account:
+        return None
+    with gateway.db("sqs").tx(parts.account, parts.region) as t:
+        q = storage.get_queue(t, parts.resource, parts.partition)
+    return None if q is None else (parts.account, q.attrs.get("Policy"))
