@@ -140,6 +140,7 @@ class Tx:
         attributes (a list value indexes each element) for ``find``.
         """
         con = self._con
+        self._db.written(kind)
         if expect is None:
             # one statement, not a read then a write: the hot path of every item write
             version = con.execute(
@@ -180,6 +181,7 @@ class Tx:
 
     def delete(self, kind: str, key: Key, *, expect: int | None = None) -> bool:
         """Remove a record (and its attributes); False if there was none."""
+        self._db.written(kind)
         scope = (self.account, self.region, kind, key)
         if expect is not None:
             rec = self.get(kind, key)
@@ -391,6 +393,8 @@ class ServiceDB:
             raise
         self._depth = 0
         self._outer: Tx | None = None
+        self._generations: dict[str, int] = {}  # writes per kind, for caches of decoded state
+        self._rollbacks = 0
         self._path = path
         self._ckpt: sqlite3.Connection | None = None
 
@@ -419,6 +423,7 @@ class ServiceDB:
             try:
                 yield tx
             except BaseException:
+                self._rollbacks += 1
                 if outer is None:
                     self._outer = None
                     if con.in_transaction:  # SQLite may have rolled back already (e.g. disk full)
@@ -438,6 +443,7 @@ class ServiceDB:
                 try:
                     con.execute("COMMIT")
                 except BaseException:
+                    self._rollbacks += 1
                     if con.in_transaction:
                         con.execute("ROLLBACK")
                     self._unlink(new)
@@ -447,6 +453,18 @@ class ServiceDB:
             else:
                 con.execute(f"RELEASE {name}")
                 self._depth -= 1
+
+    def written(self, kind: str) -> None:
+        """Note a write of `kind` (counted as it happens, before the commit: a cache keyed on
+        `generation` never keeps a value across a write, and a rollback moves every kind)."""
+        self._generations[kind] = self._generations.get(kind, 0) + 1
+
+    def generation(self, *kinds: str) -> tuple[int, ...]:
+        """A token that changes whenever a record of one of `kinds` is written (or any
+        transaction rolls back): what an in-memory cache of decoded records compares against
+        instead of reading the store. Process-local: a reset builds new databases."""
+        g = self._generations
+        return (self._rollbacks, *[g.get(k, 0) for k in kinds])
 
     def write_blob(self, data: bytes | Iterable[bytes]) -> tuple[str, int]:
         """Write a payload file outside any transaction; until a ``Tx.adopt_blob``
@@ -494,6 +512,7 @@ class ServiceDB:
             for table in ("records", "attrs", "blobs"):
                 self._con.execute(f"DELETE FROM {table}")
             self._con.execute("COMMIT")
+            self._rollbacks += 1  # every cached generation is stale
         for blob_id in ids:
             self.blobs.unlink(blob_id)
 

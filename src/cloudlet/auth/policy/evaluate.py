@@ -105,11 +105,14 @@ def _excluded(st: Statement, p: Principal) -> bool:
 
 
 def _scan(policy: Policy, action_l: str, req: Request, look: _Lookup,
-          with_principal: bool, boundary_attached: bool = False) -> tuple[bool, int]:
-    """(explicit deny?, strongest way an Allow statement names the caller)."""
+          with_principal: bool, boundary_attached: bool = False, denies_only: bool = False) -> tuple[bool, int]:
+    """(explicit deny?, strongest way an Allow statement names the caller). `denies_only`
+    once an allow is known: only a Deny can still change the answer."""
     allow = NAMED_NONE
     p = req.principal
     for st in policy.for_action(action_l):
+        if denies_only and st.allow:
+            continue
         how = NAMED_DIRECT
         if with_principal:
             if st.not_principal:
@@ -152,7 +155,7 @@ def _levels(levels: Any, action_l: str, req: Request, look: _Lookup,
 def _any(policies: Any, action_l: str, req: Request, look: _Lookup) -> tuple[bool, bool]:
     allowed = False
     for pol in policies:
-        d, a = _scan(pol, action_l, req, look, False)
+        d, a = _scan(pol, action_l, req, look, False, denies_only=allowed)
         if d:
             return True, False
         if a:

@@ -40,3 +40,32 @@ def register_jobs(scheduler: Any) -> None:
     indexes.register(scheduler)
     streamlog.register(scheduler)
     ttl.register(scheduler)
+
+
+def resources(ctx: Any, operation: str, params: dict[str, Any]) -> list[str]:
+    """The table (or index, or each table of a batch or transaction) a call acts on, for IAM."""
+    base = f"arn:{ctx.partition}:dynamodb:{ctx.region}:{ctx.account}:table/"
+
+    def arn(name: str, index: str | None = None) -> str:
+        if name.startswith("arn:"):
+            return name
+        return base + name + (f"/index/{index}" if index else "")
+
+    if params.get("TableName"):
+        return [arn(params["TableName"], params.get("IndexName"))]
+    if params.get("ResourceArn"):
+        return [params["ResourceArn"]]
+    if params.get("TableArn"):
+        return [params["TableArn"]]
+    if isinstance(params.get("RequestItems"), dict):
+        return [arn(name) for name in params["RequestItems"]]
+    if params.get("TransactItems"):
+        names = []
+        for item in params["TransactItems"]:
+            for spec in item.values():
+                if isinstance(spec, dict) and spec.get("TableName") and arn(spec["TableName"]) not in names:
+                    names.append(arn(spec["TableName"]))
+        return names or ["*"]
+    if params.get("BackupArn"):
+        return [params["BackupArn"]]
+    return ["*"]

@@ -59,14 +59,27 @@ def _split(arn: str) -> tuple[str, str, str] | None:
 
 # access keys ---------------------------------------------------------------------------
 
+_keys: dict[tuple[int, str], tuple[tuple[int, ...], Identity | None]] = {}
+
+
 def lookup_access_key(gateway: "Gateway", access_key_id: str) -> Identity | None:
-    """The identity of an IAM access key (AKIA...), or None if unknown, deleted or inactive."""
+    """The identity of an IAM access key (AKIA...), or None if unknown, deleted or inactive.
+    Asked on every request signed with one: cached until the next IAM write."""
     db = _db(gateway)
+    cached = _keys.get((id(db), access_key_id))
+    if cached is not None and cached[0] == db.generation(storage.GEN_KIND, storage.KEY_INDEX):
+        return cached[1]
     with db.tx("", "") as index:
+        gen = db.generation(storage.GEN_KIND, storage.KEY_INDEX)
         entry = index.get(storage.KEY_INDEX, access_key_id)
-        if entry is None:
-            return None
-        account = entry.value["account"]
+        found = None if entry is None else _key_identity(db, entry.value["account"], access_key_id)
+    if len(_keys) > 100_000:
+        _keys.clear()
+    _keys[(id(db), access_key_id)] = (gen, found)
+    return found
+
+
+def _key_identity(db: Any, account: str, access_key_id: str) -> Identity | None:
     with db.tx(account, "") as t:
         rec = t.get("key", access_key_id)
         if rec is None or rec.value["Status"] != "Active":
@@ -82,20 +95,22 @@ def lookup_access_key(gateway: "Gateway", access_key_id: str) -> Identity | None
 
 # identity policies ---------------------------------------------------------------------
 
-_cache: dict[tuple[int, str], tuple[bytes | None, dict[str, PrincipalPolicies | None]]] = {}
+_cache: dict[tuple[int, str], tuple[tuple[int, ...], dict[str, PrincipalPolicies | None]]] = {}
 _cache_lock = threading.Lock()
 
 
 def identity_policies(gateway: "Gateway", account: str, principal_arn: str) -> PrincipalPolicies | None:
     """Every identity policy of a user (its own and its groups') or a role (an assumed-role
-    session ARN means its role), parsed; None if there is no such user or role."""
+    session ARN means its role), parsed; None if there is no such user or role. Asked on
+    every enforced request: a dict read until the next IAM write (every mutating handler
+    writes the generation record, which `ServiceDB.generation` counts in memory)."""
     db = _db(gateway)
+    key = (id(db), account)
+    cached = _cache.get(key)
+    if cached is not None and principal_arn in cached[1] and cached[0] == db.generation(storage.GEN_KIND):
+        return cached[1][principal_arn]
     with db.tx(account, "") as t:
-        gen = storage.generation(t)
-        key = (id(db), account)
-        cached = _cache.get(key)
-        if cached is not None and cached[0] == gen and principal_arn in cached[1]:
-            return cached[1][principal_arn]
+        gen = db.generation(storage.GEN_KIND)  # under the database's lock: no write in between
         result = _load_policies(t, account, principal_arn)
     with _cache_lock:
         cached = _cache.get(key)

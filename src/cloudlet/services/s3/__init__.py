@@ -46,19 +46,29 @@ def resources(ctx: Any, operation: str, params: dict[str, Any]) -> Iterable[str]
     return [f"arn:{ctx.partition}:s3:::{bucket}"]
 
 
+_policies: dict[tuple[int, str], tuple[tuple[int, ...], tuple[str, str | None] | None]] = {}
+
+
 def resource_policy(gateway: Any, region: str, arn: str) -> tuple[str, str | None] | None:
-    """The bucket's owner and policy, for IAM (None when the bucket does not exist)."""
+    """The bucket's owner and policy, for IAM (None when the bucket does not exist).
+    Asked on every enforced S3 call: cached until a bucket or a configuration is written."""
     from cloudlet.services.s3 import storage
 
     if not arn.startswith("arn:") or ":::" not in arn:
         return None
     bucket = arn.split(":::", 1)[1].split("/", 1)[0]
-    with gateway.db(storage.SERVICE).tx("", "") as t:
+    db = gateway.db(storage.SERVICE)
+    cached = _policies.get((id(db), bucket))
+    if cached is not None and cached[0] == db.generation("b", "cfg"):
+        return cached[1]
+    with db.tx("", "") as t:
+        gen = db.generation("b", "cfg")
         b = storage.find_bucket(t, bucket)
-        if b is None:
-            return None
-        policy = storage.get_config(t, bucket, "policy")
-    return b["account"], (policy or {}).get("Policy")
+        found = None if b is None else (b["account"], (storage.get_config(t, bucket, "policy") or {}).get("Policy"))
+    if len(_policies) > 10_000:
+        _policies.clear()
+    _policies[(id(db), bucket)] = (gen, found)
+    return found
 
 
 def condition_keys(ctx: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
