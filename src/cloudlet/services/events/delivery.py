@@ -106,13 +106,13 @@ def attempt(ctx: Context, d: Delivery) -> Failure | None:
 
             return http.invoke(ctx, d, arn)
         body = transform.render(d.target, d.event, d.rule_arn, d.rule_name, envelope.stamp(_utc(d.ingested)))
-        _send(ctx, arn, d.target, body)
+        _send(ctx, arn, d.target, body, d.rule_arn)
     except ServiceError as err:
         return classify(err)
     return None
 
 
-def _send(ctx: Context, arn: arns.Arn, target: dict[str, Any], body: str) -> None:
+def _send(ctx: Context, arn: arns.Arn, target: dict[str, Any], body: str, rule_arn: str | None = None) -> None:
     """The call each kind of target gets (the other services answer NotImplemented until
     cloudlet has them, which counts as a failed delivery)."""
     if arn.service == "sqs":
@@ -120,9 +120,10 @@ def _send(ctx: Context, arn: arns.Arn, target: dict[str, Any], body: str) -> Non
         group = (target.get("SqsParameters") or {}).get("MessageGroupId")
         if group:
             params["MessageGroupId"] = group
-        ctx.aws("sqs", principal=PRINCIPAL, region=arn.region).send_message(**params)
+        ctx.aws("sqs", principal=PRINCIPAL, region=arn.region, source_arn=rule_arn).send_message(**params)
     elif arn.service == "sns":
-        ctx.aws("sns", principal=PRINCIPAL, region=arn.region).publish(TopicArn=arn_text(arn), Message=body)
+        ctx.aws("sns", principal=PRINCIPAL, region=arn.region, source_arn=rule_arn).publish(
+            TopicArn=arn_text(arn), Message=body)
     elif arn.service == "lambda":
         ctx.aws("lambda", principal=PRINCIPAL, region=arn.region).invoke(
             FunctionName=arn_text(arn), InvocationType="Event", Payload=body.encode())

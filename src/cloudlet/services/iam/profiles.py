@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cloudlet.core.context import Context
-from cloudlet.services.iam import errors, model, storage, views
+from cloudlet.services.iam import errors, model, storage, tagging, views
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -91,23 +91,12 @@ def remove_role_from_instance_profile(ctx: Context, req: Input) -> Output:
 
 
 def tag_instance_profile(ctx: Context, req: Input) -> Output:
-    model.check_new_tags(req["Tags"])
-    with storage.write(ctx) as t:
-        rec = _require(t, req["InstanceProfileName"])
-        rec["Tags"] = model.merge_tags(rec["Tags"], req["Tags"], "InstanceProfile")
-        storage.put(t, "profile", rec)
-    return {}
+    return tagging.tag(ctx, "profile", req["InstanceProfileName"], req["Tags"], "InstanceProfile", require=_require)
 
 
 def untag_instance_profile(ctx: Context, req: Input) -> Output:
-    with storage.write(ctx) as t:
-        rec = _require(t, req["InstanceProfileName"])
-        rec["Tags"] = model.untag(rec["Tags"], req["TagKeys"])
-        storage.put(t, "profile", rec)
-    return {}
+    return tagging.untag(ctx, "profile", req["InstanceProfileName"], req["TagKeys"], require=_require)
 
 
 def list_instance_profile_tags(ctx: Context, req: Input) -> Output:
-    with ctx.tx() as t:
-        rec = _require(t, req["InstanceProfileName"])
-    return model.page(model.tag_list(rec["Tags"]), req, lambda tag: tag["Key"], "Tags")
+    return tagging.listed(ctx, "profile", req["InstanceProfileName"], req, require=_require)

@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
-from cloudlet.services.iam import documents, errors, model, policies, storage, views
+from cloudlet.services.iam import documents, errors, model, policies, storage, tagging, views
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -133,26 +133,15 @@ def delete_role(ctx: Context, req: Input) -> Output:
 
 
 def tag_role(ctx: Context, req: Input) -> Output:
-    model.check_new_tags(req["Tags"])
-    with storage.write(ctx) as t:
-        rec = storage.require(t, "role", req["RoleName"])
-        rec["Tags"] = model.merge_tags(rec["Tags"], req["Tags"], "Role")
-        storage.put(t, "role", rec)
-    return {}
+    return tagging.tag(ctx, "role", req["RoleName"], req["Tags"], "Role")
 
 
 def untag_role(ctx: Context, req: Input) -> Output:
-    with storage.write(ctx) as t:
-        rec = storage.require(t, "role", req["RoleName"])
-        rec["Tags"] = model.untag(rec["Tags"], req["TagKeys"])
-        storage.put(t, "role", rec)
-    return {}
+    return tagging.untag(ctx, "role", req["RoleName"], req["TagKeys"])
 
 
 def list_role_tags(ctx: Context, req: Input) -> Output:
-    with ctx.tx() as t:
-        rec = storage.require(t, "role", req["RoleName"])
-    return model.page(model.tag_list(rec["Tags"]), req, lambda tag: tag["Key"], "Tags")
+    return tagging.listed(ctx, "role", req["RoleName"], req)
 
 
 def put_role_permissions_boundary(ctx: Context, req: Input) -> Output:

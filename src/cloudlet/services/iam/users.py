@@ -6,7 +6,7 @@ from typing import Any
 
 from cloudlet.core.context import Context
 from cloudlet.core.store import Tx
-from cloudlet.services.iam import errors, model, policies, storage, views
+from cloudlet.services.iam import errors, model, policies, storage, tagging, views
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -114,26 +114,15 @@ def delete_user(ctx: Context, req: Input) -> Output:
 
 
 def tag_user(ctx: Context, req: Input) -> Output:
-    model.check_new_tags(req["Tags"])
-    with storage.write(ctx) as t:
-        rec = storage.require(t, "user", req["UserName"])
-        rec["Tags"] = model.merge_tags(rec["Tags"], req["Tags"], "User")
-        storage.put(t, "user", rec)
-    return {}
+    return tagging.tag(ctx, "user", req["UserName"], req["Tags"], "User")
 
 
 def untag_user(ctx: Context, req: Input) -> Output:
-    with storage.write(ctx) as t:
-        rec = storage.require(t, "user", req["UserName"])
-        rec["Tags"] = model.untag(rec["Tags"], req["TagKeys"])
-        storage.put(t, "user", rec)
-    return {}
+    return tagging.untag(ctx, "user", req["UserName"], req["TagKeys"])
 
 
 def list_user_tags(ctx: Context, req: Input) -> Output:
-    with ctx.tx() as t:
-        rec = storage.require(t, "user", req["UserName"])
-    return model.page(model.tag_list(rec["Tags"]), req, lambda tag: tag["Key"], "Tags")
+    return tagging.listed(ctx, "user", req["UserName"], req)
 
 
 def put_user_permissions_boundary(ctx: Context, req: Input) -> Output:

@@ -180,7 +180,8 @@ def attempt(ctx: Context, d: dict[str, Any]) -> bool:
     dropped), False when a server-side error scheduled a retry."""
     try:
         if d["via"] == "sqs":
-            send_to_queue(ctx, d["account"], d["queue"], d["body"], d["attrs"], d.get("group"), d.get("dedup"))
+            send_to_queue(ctx, d["account"], d["queue"], d["body"], d["attrs"], d.get("group"), d.get("dedup"),
+                          _topic_arn(d))
         elif d["via"] == "lambda":
             if registry.handler_for("lambda", "Invoke") is None:
                 log.info("sns: lambda subscription %s not delivered: cloudlet has no Lambda yet", d["function"])
@@ -219,10 +220,19 @@ def _retry_later(ctx: Context, d: dict[str, Any]) -> None:
     ctx.gateway.scheduler.at(f"sns.d/{os.urandom(12).hex()}", clock.time_s() + wait, DELIVER, {**d, "attempt": n})
 
 
+def _topic_arn(d: dict[str, Any]) -> str | None:
+    topic = d.get("topic")
+    if not topic or topic.startswith("arn:"):
+        return topic
+    return f"arn:aws:sns:{d['region']}:{d['account']}:{topic}"
+
+
 def send_to_queue(
-    ctx: Context, account: str, queue_arn: str, body: str, attrs: dict[str, Any], group: str | None, dedup: str | None
+    ctx: Context, account: str, queue_arn: str, body: str, attrs: dict[str, Any], group: str | None, dedup: str | None,
+    topic_arn: str | None = None,
 ) -> None:
-    """``sqs:SendMessage`` as SNS acting for the topic owner `account`."""
+    """``sqs:SendMessage`` as SNS acting for the topic owner `account`, for `topic_arn` (the
+    ``aws:SourceArn`` queue policies grant SNS on)."""
     target = model.queue_url_of(base_url(ctx), queue_arn)
     if target is None:
         raise ServiceError("InvalidParameter", f"{queue_arn} is not an SQS queue ARN", 400)
@@ -234,7 +244,7 @@ def send_to_queue(
         params["MessageGroupId"] = group
     if dedup is not None:
         params["MessageDeduplicationId"] = dedup
-    ctx.aws("sqs", principal=PRINCIPAL, account=account, region=region).send_message(**params)
+    ctx.aws("sqs", principal=PRINCIPAL, account=account, region=region, source_arn=topic_arn).send_message(**params)
 
 
 def dead_letter(ctx: Context, d: dict[str, Any], code: str, message: str) -> None:
@@ -247,7 +257,8 @@ def dead_letter(ctx: Context, d: dict[str, Any], code: str, message: str) -> Non
         return
     body = d.get("body") if d["via"] != "lambda" else d.get("payload")
     try:
-        send_to_queue(ctx, d["account"], dlq, body or "", d.get("attrs") or {}, d.get("group"), d.get("dedup"))
+        send_to_queue(ctx, d["account"], dlq, body or "", d.get("attrs") or {}, d.get("group"), d.get("dedup"),
+                      _topic_arn(d))
     except ServiceError as err:
         log.warning("sns: could not move a failed delivery to dead-letter queue %s (%s: %s)", dlq, err.code, err.message)
         metrics.failed(ctx, d, redrive=False)

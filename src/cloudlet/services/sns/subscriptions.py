@@ -65,7 +65,7 @@ def subscribe(ctx: Context, req: Input) -> Output:
             storage.put_sub(tx, sub)
     if confirm_in_queue is not None:
         try:
-            fanout.send_to_queue(ctx, ref.account, endpoint, confirm_in_queue, {}, None, None)
+            fanout.send_to_queue(ctx, ref.account, endpoint, confirm_in_queue, {}, None, None, ref.arn)
         except Exception as err:  # the subscription stays pending, as in AWS
             fanout.log.info("sns: confirmation for %s not delivered: %s", endpoint, err)
     arn = f"{ref.arn}:{sub['id']}"

@@ -8,21 +8,22 @@ path is ``/<account>/<name>`` is accepted, whatever its host: AWS's own form inc
 The region is the request's (its signature), as in AWS, where a URL's host never
 overrides the client's region.
 
-A URL naming another account reaches that account's queue when its queue policy allows
-the caller (a statement with Effect Allow, a Principal of ``*``, the caller's account or
-ARN, and an action covering the operation), and the operation is one AWS lets another
-account perform (``OWNER_ONLY`` lists those it documents as not); otherwise the queue
-"does not exist", as AWS answers. This is the resource-policy half of the IAM engine,
-kept minimal until that engine arrives.
+A URL naming another account reaches that account's queue when the operation is one AWS
+lets another account perform (``OWNER_ONLY`` lists those it documents as not) and the
+queue policy, judged by the IAM policy engine (``cloudlet.auth.policy``) as a
+resource-based policy, allows the caller the operation's action and does not deny it;
+otherwise the queue "does not exist", as AWS answers. Whether the caller's own identity
+policies allow the call is the enforcement layer's question (``--enforce-iam``).
 """
 
 from __future__ import annotations
 
-import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
 
+from cloudlet.auth.actions import iam_actions
+from cloudlet.auth.policy import PolicyError, is_allowed_by, parse
+from cloudlet.auth.resource_request import request
 from cloudlet.core.context import Context
 from cloudlet.core.store import Tx
 from cloudlet.services.sqs import errors, model, storage
@@ -77,39 +78,22 @@ def load(ctx: Context, tx: Tx, where: Target) -> storage.Queue:
 
 
 def policy_allows(q: storage.Queue, ctx: Context) -> bool:
-    text = q.attrs.get("Policy")
+    """Whether the queue's policy lets another account's caller perform ctx.operation."""
     if ctx.operation in OWNER_ONLY:
         return False
+    text = q.attrs.get("Policy")
     if not text:
         return False
     try:
-        doc = json.loads(text)
-    except ValueError:
+        policy = parse(text, "resource")
+    except PolicyError:
+        # SetQueueAttributes only checks that the text is a JSON object; a document the
+        # policy language refuses grants nothing
         return False
-    statements = doc.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    action = f"sqs:{ctx.operation}".lower()
-    return any(_statement_allows(s, ctx, action) for s in statements if isinstance(s, dict))
-
-
-def _statement_allows(s: dict[str, Any], ctx: Context, action: str) -> bool:
-    if s.get("Effect") != "Allow":
-        return False
-    actions = s.get("Action") or []
-    actions = [actions] if isinstance(actions, str) else actions
-    covered = any(
-        a == "*" or a.lower() in ("sqs:*", action) or (a.lower().endswith("*") and action.startswith(a.lower()[:-1]))
-        for a in actions if isinstance(a, str)
+    # the IAM action, not the operation: SendMessage also covers SendMessageBatch (and
+    # DeleteMessage, ChangeMessageVisibility their batches), as AddPermission documents
+    return all(
+        is_allowed_by(policy, request(ctx, action, q.arn)) == "Allow" for action in iam_actions("sqs", ctx.operation)
     )
-    if not covered:
-        return False
-    principal = s.get("Principal")
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        ids = principal.get("AWS") or []
-        ids = [ids] if isinstance(ids, str) else ids
-        me = {"*", ctx.account, f"arn:{ctx.partition}:iam::{ctx.account}:root", ctx.principal_arn}
-        return any(i in me for i in ids)
-    return False
+
+
