@@ -71,9 +71,7 @@ class Gateway:
         if access_key.startswith("ASIA"):
             from cloudlet.services.sts import sessions
 
-            # expired ones too: authentication answers ExpiredToken, not "unknown key"
-            info = sessions.session_info(self, access_key, include_expired=True)
-            return info.identity() if info is not None else None
+            return sessions.lookup_session(self, access_key)
         return None
 
     def db(self, service: str) -> ServiceDB:

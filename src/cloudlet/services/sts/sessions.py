@@ -191,20 +191,11 @@ def session_info(gateway: "Gateway", access_key_id: str, *, include_expired: boo
 
 
 def lookup_session(gateway: "Gateway", access_key_id: str) -> Identity | None:
-    """The identity of an ASIA… key for the credential store; None when unknown or
-    expired (the gateway answers ExpiredToken for a known key that expired: see
-    `is_expired`)."""
+    """The identity of an ASIA… key for the credential store (the one cached with the
+    session); None when unknown. An expired one is returned too: authentication judges
+    `expires_at` and answers ExpiredToken, not "unknown key"."""
     hit = _load(gateway, access_key_id)
-    if hit is None or hit[0].expires <= clock.time_s():
-        return None
-    return hit[1]
-
-
-def is_expired(gateway: "Gateway", access_key_id: str) -> bool:
-    """Whether this key is a session cloudlet issued that has expired (ExpiredToken
-    rather than InvalidClientTokenId)."""
-    hit = _load(gateway, access_key_id)
-    return hit is not None and hit[0].expires <= clock.time_s()
+    return None if hit is None else hit[1]
 
 
 def forget_all(gateway: "Gateway") -> None:
