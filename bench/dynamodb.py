@@ -200,6 +200,7 @@ def run_server(server: procs.Server, args: argparse.Namespace, client_cpus: set[
         note(f"{op}: {server.name}, {args.clients} clients, {args.duration}s")
         result = phase(server, op, args.clients, keys, args.duration, client_cpus)
         line = {"bench": f"dynamodb.{op}", "target": server.name, "clients": args.clients, "pin": args.pin,
+                **({"http": args.http} if server.name == "cloudlet" else {}),
                 **({"query_items": QUERY_ITEMS} if op == "query" else {}), **result, **environment()}
         lines.append(line)
     return lines
@@ -257,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="client processes")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per phase and server")
     parser.add_argument("--keys", type=int, default=2000, help="distinct items per client (put, get)")
+    parser.add_argument("--http", choices=("cloudlet", "uvicorn"), default=os.environ.get("CLOUDLET_HTTP") or "cloudlet",
+                        help="cloudlet's HTTP server: its own protocol (default) or uvicorn (CLOUDLET_HTTP)")
     args = parser.parse_args(argv)
+    os.environ["CLOUDLET_HTTP"] = args.http  # the server inherits it
     server_cpus, client_cpus = procs.cpu_plan(args.pin)
     signal_exit()
     lines: list[dict[str, Any]] = []

@@ -22,6 +22,13 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2) or "s"]
 
 
+def _runtime_pair(text: str) -> tuple[str, str]:
+    name, sep, path = text.partition("=")
+    if not (sep and name.strip() and path.strip()):
+        raise argparse.ArgumentTypeError(f"not NAME=PATH: {text!r} (try python3.12=/usr/bin/python3.12)")
+    return name.strip(), os.path.abspath(path.strip())
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cloudlet", description="The AWS cloud on one machine.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -38,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="commit: acknowledged writes survive a crash (kill -9); fsync: and power loss")
     s.add_argument("--no-throttle", action="store_true",
                    help="never refuse requests to PROVISIONED DynamoDB tables for exceeding their capacity")
+    s.add_argument("--strict-runtimes", action="store_true",
+                   help="Lambda: refuse a runtime whose interpreter is not on this machine (default: use the nearest)")
+    s.add_argument("--runtime", action="append", default=[], metavar="NAME=PATH", type=_runtime_pair,
+                   help="Lambda: the interpreter for a runtime, e.g. python3.12=/usr/bin/python3.12 (repeatable)")
     s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="request lines are INFO")
     s.add_argument("--log-format", default="text", choices=["text", "json"])
 
@@ -91,6 +102,8 @@ def serve(args: argparse.Namespace) -> int:
         durability=args.durability,
         throttle=not args.no_throttle,
         enforce_iam=args.enforce_iam,
+        strict_runtimes=args.strict_runtimes,
+        runtimes=tuple(args.runtime),
     )
     return run(config)
 

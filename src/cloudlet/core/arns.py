@@ -29,6 +29,15 @@ class Arn:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
 
+def partition_of(region: str) -> str:
+    """The partition a region belongs to: ``aws-cn`` for China, ``aws-us-gov`` for GovCloud."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def parse_arn(text: str) -> Arn | None:
     """The parts of an ARN, or None if `text` is not one (partition, service and
     resource must be present; region and account may be empty, as for IAM and S3)."""

@@ -11,6 +11,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cloudlet.core.arns import partition_of
+
 if TYPE_CHECKING:
     from cloudlet.core.store import Tx
     from cloudlet.server.gateway import Gateway
@@ -39,11 +41,7 @@ class Context:
 
     @property
     def partition(self) -> str:
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        if self.region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
+        return partition_of(self.region)
 
     @property
     def state_region(self) -> str:
@@ -70,15 +68,17 @@ class Context:
         region: str | None = None,
         account: str | None = None,
         source_arn: str | None = None,
+        quiet: bool = False,
     ) -> "AwsClient":
         """A client for another service's operations, in process: the same dispatcher,
         validation, authorization and audit as HTTP, without HTTP or encoding.
 
         `principal` is who makes the call: a service principal (``s3.amazonaws.com``) when
-        AWS itself acts, else the calling identity.
+        AWS itself acts, else the calling identity. `quiet` calls (a poller's reads, several
+        a second) leave no audit event unless they fail, as CloudTrail leaves data events out.
         """
         if self.gateway is None:
             raise RuntimeError("this context has no gateway (built outside the request path)")
         from cloudlet.server.internal import AwsClient
 
-        return AwsClient(self.gateway, self, service, principal=principal, region=region, account=account, source_arn=source_arn)
+        return AwsClient(self.gateway, self, service, principal=principal, region=region, account=account, source_arn=source_arn, quiet=quiet)

@@ -32,6 +32,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cloudlet.core import pergateway
 from cloudlet.core.context import Context
 
 if TYPE_CHECKING:
@@ -134,14 +135,7 @@ class Buffer:
 
 def buffer(gateway: "Gateway") -> Buffer:
     """The gateway's metrics buffer, made on first use."""
-    buf = getattr(gateway, "_metrics_buffer", None)
-    if buf is None:
-        with _BUFFERS_LOCK:
-            buf = getattr(gateway, "_metrics_buffer", None)
-            if buf is None:
-                buf = Buffer(gateway)
-                gateway._metrics_buffer = buf  # type: ignore[attr-defined]
-    return buf
+    return pergateway.get(gateway, "_metrics_buffer", lambda: Buffer(gateway))
 
 
 def flush(gateway: Any) -> None:
@@ -149,9 +143,6 @@ def flush(gateway: Any) -> None:
     buf = getattr(gateway, "_metrics_buffer", None)
     if buf is not None:
         buf.flush()
-
-
-_BUFFERS_LOCK = threading.Lock()
 
 
 def record_many(

@@ -22,6 +22,8 @@ PREFIX = "/_cloudlet/"
 
 def handle(gw: "Gateway", req: Request) -> Response:
     name = req.path[len(PREFIX) :].strip("/")
+    if req.method == "GET" and name.startswith("lambda/code/"):  # GetFunction's Code.Location
+        return _lambda_code(gw, name[len("lambda/code/"):])
     route = _ROUTES.get((req.method, name))
     if route is None:
         known = sorted({n for _, n in _ROUTES})
@@ -30,6 +32,16 @@ def handle(gw: "Gateway", req: Request) -> Response:
         return route(gw, req)
     except (ValueError, TypeError, KeyError) as err:
         return _json({"error": str(err)}, 400)
+
+
+def _lambda_code(gw: "Gateway", sha_hex: str) -> Response:
+    """A Lambda deployment package (or layer) by its SHA-256: where GetFunction points."""
+    from cloudlet.services.lambda_ import code
+
+    data = code.read_zip(gw.db("lambda"), sha_hex) if sha_hex.isalnum() else None
+    if data is None:
+        return _json({"error": f"no Lambda code package {sha_hex}"}, 404)
+    return Response(200, [("content-type", "application/zip")], data)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -62,8 +74,17 @@ def health(gw: "Gateway", req: Request) -> Response:
             "verify_signatures": gw.config.verify_signatures,
             "iam": _iam_state(gw),
             "clock": _clock_state(),
+            **_lambda_state(gw),
         }
     )
+
+
+def _lambda_state(gw: "Gateway") -> dict[str, Any]:
+    """The Lambda engine's interpreters and sandboxes, if one was started (never starts one)."""
+    from cloudlet.services.lambda_.runtime import existing_engine
+
+    engine = existing_engine(gw)
+    return {"lambda": engine.status()} if engine is not None else {}
 
 
 def _iam_state(gw: "Gateway") -> dict[str, Any]:
@@ -150,4 +171,5 @@ _ROUTES = {
     ("GET", "sns/cert.pem"): lambda gw, req: import_module("cloudlet.services.sns.admin_api").cert_pem(gw, req),
     ("GET", "outbox"): lambda gw, req: import_module("cloudlet.services.sns.admin_api").outbox_entries(gw, req),
     ("POST", "sts/oidc-keys"): lambda gw, req: oidc_keys(gw, req),
+    ("GET", "lambda/logs"): lambda gw, req: import_module("cloudlet.services.lambda_.logsink").admin_logs(gw, req),
 }

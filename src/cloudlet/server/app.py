@@ -53,6 +53,7 @@ class App:
             req.stream = await _spool(receive, self.gateway.spool_dir)
         else:
             req.body = await _read_body(receive)
+        stream = req.stream  # the gateway may detach it from `req` (a document body read whole)
         try:
             if path.startswith(admin.PREFIX):
                 resp = await asyncio.to_thread(admin.handle, self.gateway, req)  # a clock jump waits for its jobs
@@ -60,8 +61,8 @@ class App:
                 client = scope.get("client")
                 resp = await self.gateway.handle(req, client[0] if client else "127.0.0.1")
         finally:
-            if req.stream is not None:
-                req.stream.close()
+            if stream is not None:
+                stream.close()
         await _send(send, resp)
 
 
@@ -163,4 +164,7 @@ def create_app(config: Config | None = None) -> App:
     """The ASGI callable for `config` (defaults: ephemeral, signatures unchecked)."""
     gateway = Gateway(config or Config(ephemeral=True))
     gateway.scheduler.start()  # resumes the persisted clock and runs timed work from here on
+    from cloudlet.services.lambda_ import esm
+
+    esm.resume(gateway)  # event source mappings kept in the data directory poll again
     return App(gateway)

@@ -28,6 +28,10 @@ class Config:
     durability: str = "commit"  # "fsync": also survive power loss, at the cost of an fsync per write
     throttle: bool = True  # PROVISIONED DynamoDB tables refuse what exceeds their capacity
     enforce_iam: bool = False  # every call authorized by the IAM engine (auth/enforce.py)
+    # Lambda: refuse a runtime whose interpreter is not on the machine instead of using the nearest
+    strict_runtimes: bool = False
+    # Lambda: interpreters chosen by the user, as ("python3.12", "/usr/bin/python3.12") pairs
+    runtimes: tuple[tuple[str, str], ...] = ()
 
 
 def public_url(config: Config) -> str:

@@ -90,6 +90,12 @@ class Gateway:
             bucket = website.website_bucket(req.host)
             if bucket is not None:
                 return website.serve_website(self, req, bucket)
+        if ".lambda-url." in req.headers.get("host", ""):  # a Lambda function URL: not the API
+            from cloudlet.services.lambda_ import funcurl
+
+            served = await funcurl.serve(self, req, client_ip)
+            if served is not None:
+                return served
         start = time.perf_counter()
         rid = new_request_id()
         scope = credential_scope(req)
@@ -188,6 +194,12 @@ class Gateway:
                 forget(self)
         if service is None:
             self.audit.clear()
+        if service in (None, "lambda"):  # running sandboxes belong to the wiped functions
+            from cloudlet.services.lambda_.runtime import existing_engine
+
+            engine = existing_engine(self)
+            if engine is not None:
+                engine.shutdown()
 
     def _authorize(self, ctx: Context, operation: str, params: dict[str, Any]) -> None:
         if isinstance(self.authorizer, AllowAll):

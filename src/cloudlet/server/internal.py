@@ -42,6 +42,7 @@ class AwsClient:
         region: str | None = None,
         account: str | None = None,
         source_arn: str | None = None,
+        quiet: bool = False,
     ) -> None:
         self._gateway = gateway
         self._caller = caller
@@ -50,6 +51,7 @@ class AwsClient:
         self._region = region or caller.region
         self._account = account or caller.account
         self._source_arn = source_arn
+        self._quiet = quiet
 
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
         op = _operations(self._service).get(name)
@@ -92,7 +94,8 @@ class AwsClient:
             error = err
             raise
         finally:
-            self._gateway.record(
-                self._service, ctx.region, op, params, output, error, ctx.request_id, ctx.account,
-                ctx.principal_arn, ctx.access_key, caller.source_ip, ctx.user_agent, internal=service_principal,
-            )
+            if not (self._quiet and error is None):
+                self._gateway.record(
+                    self._service, ctx.region, op, params, output, error, ctx.request_id, ctx.account,
+                    ctx.principal_arn, ctx.access_key, caller.source_ip, ctx.user_agent, internal=service_principal,
+                )

@@ -1,16 +1,17 @@
-"""Run the app under uvicorn with httptools and uvloop (chosen by measurement: bench/README.md)."""
+"""Run the server: cloudlet's own HTTP/1.1 protocol (`server/http1.py`) on httptools and
+uvloop, or, with ``CLOUDLET_HTTP=uvicorn``, the ASGI app under uvicorn with the same parser and
+loop (both chosen by measurement: bench/README.md, "HTTP server")."""
 
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 from cloudlet.server.config import Config
 
 
 def run(config: Config) -> int:
-    import uvicorn
-
     from cloudlet.server.app import create_app
     from cloudlet.server.logs import configure
 
@@ -30,6 +31,13 @@ def run(config: Config) -> int:
     gc.set_threshold(5000, 20, 20)
     where = "in memory (ephemeral)" if config.ephemeral else config.data_dir
     print(f"cloudlet listening on http://{config.host}:{config.port} — state {where}", file=sys.stderr, flush=True)
+    stack = os.environ.get("CLOUDLET_HTTP", "cloudlet")
+    if stack != "uvicorn":
+        from cloudlet.server import http1
+
+        return http1.serve(app.gateway, config.host, config.port)
+    import uvicorn
+
     uv_config = uvicorn.Config(
         app,
         host=config.host,

@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 import inspect
+import keyword
 from functools import lru_cache
 from types import ModuleType
 from typing import Any, Callable
@@ -24,7 +25,9 @@ Handler = Callable[..., Any]
 
 
 def package_name(service: str) -> str:
-    return "cloudlet.services." + service.replace("-", "_")
+    """``lambda`` is a Python keyword: its package is ``lambda_``."""
+    name = service.replace("-", "_")
+    return "cloudlet.services." + (name + "_" if keyword.iskeyword(name) else name)
 
 
 @lru_cache(maxsize=None)
@@ -84,7 +87,7 @@ def implemented() -> dict[str, list[str]]:
     for info in pkgutil.iter_modules(root.__path__):
         if not info.ispkg:
             continue
-        service = info.name.replace("_", "-")
+        service = info.name.removesuffix("_").replace("_", "-")
         ops = sorted(handlers(service))
         if ops:
             out[service] = ops

@@ -40,3 +40,10 @@ def test_binary_sorts_bytewise_and_prefixes_first(values):
 @given(st.text(min_size=1), st.text())
 def test_begins_with_is_a_prefix_of_the_encoding(head, tail):
     assert keys.encode({"S": head + tail}).startswith(keys.prefix_of({"S": head}))
+
+
+@given(st.integers(min_value=1, max_value=10**38 - 1))
+def test_integer_fast_path_encodes_as_the_decimal_path(n):
+    text = str(n)
+    assert keys.encode_number(text) == keys.encode_number(text + ".0")  # ".0": the Decimal path
+    assert keys.encode_number(text) == keys.encode_number(f"{n}e0")

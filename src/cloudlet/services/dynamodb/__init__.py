@@ -26,9 +26,15 @@ MODULES = ["tables", "items", "queries", "batches", "backups", "pitr", "transact
 
 def audit(operation: str, params: dict[str, Any] | None, output: dict[str, Any] | None) -> tuple[Any, Any]:
     """What the audit trail keeps of a call (no item values: ``auditing``)."""
-    from cloudlet.services.dynamodb.auditing import audited
+    global _audited
+    if _audited is None:  # imported on first use, not with the package (start-up)
+        from cloudlet.services.dynamodb.auditing import audited
 
-    return audited(operation, params, output)
+        _audited = audited
+    return _audited(operation, params, output)
+
+
+_audited: Any = None
 
 
 def register_jobs(scheduler: Any) -> None:

@@ -67,7 +67,7 @@ def put_item(ctx: Context, req: Input) -> Output:
     compiled = exprs.for_write(req)
     size = values.check_item(item)
     with ctx.tx() as t:
-        table = storage.get_table(t, storage.table_name(req["TableName"]))
+        table = storage.item_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_item_keys(table, item)
         rk = storage.item_key(table, item)
         old = _checked_old(ctx, t, table, item, compiled.condition, req, rk)
@@ -81,7 +81,7 @@ def put_item(ctx: Context, req: Input) -> Output:
 def get_item(ctx: Context, req: Input) -> Output:
     compiled = exprs.for_read(req)
     with ctx.tx() as t:
-        table = storage.get_table(t, storage.table_name(req["TableName"]))
+        table = storage.item_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_key(table, req["Key"])
         item = storage.get_item(t, table, req["Key"])
     consistent = bool(req.get("ConsistentRead"))
@@ -99,7 +99,7 @@ def delete_item(ctx: Context, req: Input) -> Output:
     rv = _return_values(req, ("NONE", "ALL_OLD"))
     compiled = exprs.for_write(req, "DeleteItem")
     with ctx.tx() as t:
-        table = storage.get_table(t, storage.table_name(req["TableName"]))
+        table = storage.item_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_key(table, req["Key"])
         old = _checked_old(ctx, t, table, req["Key"], compiled.condition, req)
         units = _write(ctx, t, table, old, None)
@@ -114,7 +114,7 @@ def update_item(ctx: Context, req: Input) -> Output:
     compiled = exprs.for_update(req)
     key = req["Key"]
     with ctx.tx() as t:
-        table = storage.get_table(t, storage.table_name(req["TableName"]))
+        table = storage.item_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_key(table, key)
         table_keys = [k for k in table["keys"] if k]
         index_keys = [k for i in table.get("indexes") or () for k in i["keys"] if k]

@@ -37,6 +37,10 @@ def encode_binary(data: bytes) -> bytes:
 
 
 def encode_number(text: str) -> bytes:
+    if text.isdigit() and text.isascii() and text[0] != "0":
+        # a positive integer (the common sort key): its digits are the mantissa, trailing
+        # zeros dropped as normalize() drops them, and their count the magnitude
+        return b"\x03" + (len(text) + _BIAS).to_bytes(2, "big") + text.rstrip("0").encode() + b"\x00"
     d = Decimal(text)
     if d.is_zero():
         return b"\x02"

@@ -12,10 +12,11 @@ records start with its random id, so a re-created table never sees an old one's 
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any, Iterable
 
 from cloudlet.core.errors import ServiceError
-from cloudlet.core.store import Tx
+from cloudlet.core.store import ServiceDB, Tx
 from cloudlet.services.dynamodb import keys
 
 Table = dict[str, Any]
@@ -38,6 +39,31 @@ def get_table(t: Tx, name: str, *, describe: bool = False) -> Table:
     table = find_table(t, name)
     if table is None:
         raise not_found(name if describe else None)
+    return table
+
+
+_TABLES: "weakref.WeakKeyDictionary[ServiceDB, dict[tuple[str, str, str], tuple[tuple[int, ...], Table]]]" = (
+    weakref.WeakKeyDictionary())
+
+
+def item_table(t: Tx, name: str) -> Table:
+    """`get_table` for the item operations, which only read the table: the decoded record is
+    kept until a table record of this database is written or a transaction rolls back
+    (``ServiceDB.generation``), so a PutItem or GetItem reads no table record. The caller
+    must not change the dict it gets."""
+    db = t.db
+    gen = db.generation("t")
+    cache = _TABLES.get(db)
+    if cache is None:
+        cache = _TABLES[db] = {}
+    key = (t.account, t.region, name)
+    hit = cache.get(key)
+    if hit is not None and hit[0] == gen:
+        return hit[1]
+    table = get_table(t, name)
+    if len(cache) > 1000:
+        cache.clear()
+    cache[key] = (gen, table)
     return table
 
 

@@ -125,7 +125,7 @@ def _send(ctx: Context, arn: arns.Arn, target: dict[str, Any], body: str, rule_a
         ctx.aws("sns", principal=PRINCIPAL, region=arn.region, source_arn=rule_arn).publish(
             TopicArn=arn_text(arn), Message=body)
     elif arn.service == "lambda":
-        ctx.aws("lambda", principal=PRINCIPAL, region=arn.region).invoke(
+        ctx.aws("lambda", principal=PRINCIPAL, region=arn.region, source_arn=rule_arn).invoke(
             FunctionName=arn_text(arn), InvocationType="Event", Payload=body.encode())
     elif arn.service == "states":
         ctx.aws("stepfunctions", principal=PRINCIPAL, region=arn.region).start_execution(

@@ -81,7 +81,7 @@ def get_bucket_notification(ctx: Context, req: Input) -> Output:
 def _save(ctx: Context, req: Input, cfg: dict[str, Any], skip_validation: bool) -> None:
     with storage.tx(ctx) as t:
         b = require_bucket(t, req)
-    notify.validate_config(cfg, lambda arn: _exists(ctx, arn), region=b["region"],
+    notify.validate_config(cfg, lambda arn: _exists(ctx, arn, b), region=b["region"],
                            skip_destination_validation=skip_validation)
     with storage.tx(ctx) as t:
         b = require_bucket(t, req)
@@ -92,8 +92,9 @@ def _save(ctx: Context, req: Input, cfg: dict[str, Any], skip_validation: bool) 
         effects.send_test_events(ctx, b, cfg)
 
 
-def _exists(ctx: Context, arn: str) -> bool:
-    """Whether a destination is there, asked of its own service (as the caller)."""
+def _exists(ctx: Context, arn: str, b: dict[str, Any]) -> bool:
+    """Whether a destination is there, asked of its own service (as the caller); a
+    function must also let S3 invoke it for this bucket, as AWS checks."""
     parsed = parse_arn(arn)
     if parsed is None:
         return False
@@ -104,9 +105,28 @@ def _exists(ctx: Context, arn: str) -> bool:
         elif parsed.service == "sns":
             ctx.aws("sns", region=parsed.region, account=parsed.account).get_topic_attributes(TopicArn=arn)
         elif parsed.service == "lambda":
-            ctx.aws("lambda", region=parsed.region, account=parsed.account).get_function(FunctionName=arn)
+            client = ctx.aws("lambda", region=parsed.region, account=parsed.account)
+            client.get_function(FunctionName=arn)
+            return _s3_may_invoke(ctx, client.get_policy(FunctionName=arn)["Policy"], arn, b)
         else:
             return False
     except ServiceError:
         return False
     return True
+
+
+def _s3_may_invoke(ctx: Context, policy_text: str, function_arn: str, b: dict[str, Any]) -> bool:
+    """Whether the function's policy lets S3 invoke it for this bucket (the IAM engine's
+    judgement of the statements ``lambda:AddPermission`` wrote)."""
+    import dataclasses
+
+    from cloudlet.auth.policy import PolicyError, is_allowed_by, parse
+    from cloudlet.auth.resource_request import request
+
+    as_s3 = dataclasses.replace(ctx, principal_arn=notify.S3_SERVICE, access_key="",
+                                account=b["account"], source_arn=f"arn:{ctx.partition}:s3:::{b['name']}")
+    try:
+        policy = parse(policy_text, "resource")
+    except PolicyError:
+        return False
+    return is_allowed_by(policy, request(as_s3, "lambda:InvokeFunction", function_arn)) == "Allow"

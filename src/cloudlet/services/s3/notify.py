@@ -33,7 +33,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from cloudlet.core.arns import parse_arn
+from cloudlet.core.arns import parse_arn, partition_of
 from cloudlet.core.errors import ServiceError
 
 UTC = dt.timezone.utc
@@ -323,7 +323,7 @@ _KEY_TABLE = _key_table()
 
 
 def bucket_arn(bucket: str, region: str) -> str:
-    return f"arn:{_partition(region)}:s3:::{bucket}"
+    return f"arn:{partition_of(region)}:s3:::{bucket}"
 
 
 def record(event: Event, config_id: str) -> dict[str, Any]:
@@ -517,14 +517,6 @@ def _family(name: str) -> str:
 
 def _bare_etag(etag: str) -> str:
     return etag.strip('"')
-
-
-def _partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def _iso_millis(when: dt.datetime) -> str:

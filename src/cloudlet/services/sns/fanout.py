@@ -187,7 +187,7 @@ def attempt(ctx: Context, d: dict[str, Any]) -> bool:
                 log.info("sns: lambda subscription %s not delivered: cloudlet has no Lambda yet", d["function"])
                 metrics.failed(ctx, d)
                 return True
-            ctx.aws("lambda", principal=PRINCIPAL, account=d["account"]).invoke(
+            ctx.aws("lambda", principal=PRINCIPAL, account=d["account"], source_arn=_topic_arn(d)).invoke(
                 FunctionName=d["function"], InvocationType="Event", Payload=d["payload"].encode()
             )
         elif d["via"] == "firehose":

@@ -35,6 +35,9 @@ _OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[s
     "ConditionCheck": ((), ("ConditionExpression",), ("ConditionExpression",), ("ConditionExpression",)),
 }  # fmt: skip
 _OPS["BatchGetItem"] = _OPS["TransactGetItem"] = _OPS["GetItem"]
+# every parameter that makes a request more than a plain one (nothing to compile), per op
+_PARAMS = {op: frozenset((*spec[0], *spec[1], "ExpressionAttributeNames", "ExpressionAttributeValues"))
+           for op, spec in _OPS.items()}
 
 
 class Compiled:
@@ -96,6 +99,8 @@ def compile_request(
     ``BatchGetItem``/``TransactGetItem`` per table or item). For a Query, `hash_key` and
     `range_key` (of the table or index read) bind the key condition; without them only its
     shape is checked and ``key_spec.bind`` is left to the caller."""
+    if op != "Query" and _PARAMS[op].isdisjoint(req):
+        return Compiled()  # the common PutItem / GetItem: no expression, no legacy parameter
     legacy_params, expr_params, value_params, parse_order = _OPS[op]
     get = req.get
     expr_used = [p for p in expr_params if get(p) is not None]
