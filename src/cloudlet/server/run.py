@@ -35,7 +35,9 @@ def run(config: Config) -> int:
     if stack != "uvicorn":
         from cloudlet.server import http1
 
-        return http1.serve(app.gateway, config.host, config.port)
+        status = http1.serve(app.gateway, config.host, config.port)
+        _stop_pollers(app.gateway)
+        return status
     import uvicorn
 
     uv_config = uvicorn.Config(
@@ -54,4 +56,13 @@ def run(config: Config) -> int:
         timeout_keep_alive=30,
     )
     uvicorn.Server(uv_config).run()
+    _stop_pollers(app.gateway)
     return 0
+
+
+def _stop_pollers(gateway: object) -> None:
+    """Event source pollers stop before the process exits (the engine's atexit hook then
+    kills the sandboxes): no worker is left mid-batch against a stopping engine."""
+    from cloudlet.services.lambda_ import esm
+
+    esm.shutdown(gateway)  # type: ignore[arg-type]

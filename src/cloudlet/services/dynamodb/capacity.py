@@ -12,12 +12,16 @@ from cloudlet.services.dynamodb import values
 Item = dict[str, Any]
 
 
-def write_units(old: Item | None, new: Item | None, new_size: int | None = None) -> float:
-    """`new_size` when the caller has sized `new` already (``values.check_item`` does)."""
+def write_units(old: Item | None, new: Item | None, new_size: int | None = None,
+                old_bound: int | None = None) -> float:
+    """`new_size` when the caller has sized `new` already (``values.check_item`` does);
+    `old_bound`, an upper bound on `old`'s size, spares sizing it when it cannot matter."""
     if new_size is None:
         new_size = values.item_size(new) if new else 0
-    size = max(values.item_size(old) if old else 0, new_size)
-    return float(max(1, math.ceil(size / 1024)))
+    units = max(1, math.ceil(new_size / 1024))
+    if old and (old_bound is None or old_bound > units * 1024):
+        units = max(units, math.ceil(values.item_size(old) / 1024))
+    return float(units)
 
 
 def read_units(items: Iterable[Item], consistent: bool) -> float:

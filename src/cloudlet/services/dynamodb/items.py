@@ -34,10 +34,10 @@ def _return_values(req: Input, allowed: tuple[str, ...]) -> str:
 
 
 def _write(ctx: Context, t: Tx, table: storage.Table, old: Item | None, new: Item | None,
-           new_size: int | None = None, rk: bytes | None = None) -> float:
+           new_size: int | None = None, rk: bytes | None = None, old_bound: int | None = None) -> float:
     """Charge a write and make it, with its stream record; deleting nothing writes nothing.
-    `new_size` and the record key `rk` when the caller has them."""
-    units = throttle.write(ctx, table, old, new, new_size)
+    `new_size`, the record key `rk` and a bound on the old item's size when the caller has them."""
+    units = throttle.write(ctx, table, old, new, new_size, old_bound)
     if old is not None or new is not None:
         storage.write_item(t, table, old, new, rk)
         changes.record(ctx, t, table, old, new)
@@ -52,7 +52,10 @@ def _old_attributes(rv: str, old: Item | None) -> Output:
 def _checked_old(ctx: Context, t: Tx, table: storage.Table, key: Item, condition: Any, req: Input,
                  rk: bytes | None = None) -> Item | None:
     """The item a write replaces, once the write is admitted and its condition holds."""
-    old = storage.get_item(t, table, key, rk)
+    return _admitted(ctx, table, storage.get_item(t, table, key, rk), condition, req)
+
+
+def _admitted(ctx: Context, table: storage.Table, old: Item | None, condition: Any, req: Input) -> Item | None:
     throttle.admit_write(ctx, table)
     if condition is not None and not condition.matches(old or {}):
         throttle.refused_write(ctx, table, old)
@@ -70,8 +73,9 @@ def put_item(ctx: Context, req: Input) -> Output:
         table = storage.item_table(t, storage.table_name(req["TableName"]))
         itemkeys.check_item_keys(table, item)
         rk = storage.item_key(table, item)
-        old = _checked_old(ctx, t, table, item, compiled.condition, req, rk)
-        units = _write(ctx, t, table, old, item, size, rk)
+        old, bound = storage.get_item_bounded(t, table, item, rk)
+        old = _admitted(ctx, table, old, compiled.condition, req)
+        units = _write(ctx, t, table, old, item, size, rk, bound)
     out = _old_attributes(rv, old)
     capacity.write(out, req, table, old, item, units)
     return out

@@ -162,6 +162,14 @@ def get_item(t: Tx, table: Table, key_item: Item, rk: bytes | None = None) -> It
     return None if rec is None else rec.value
 
 
+def get_item_bounded(t: Tx, table: Table, key_item: Item, rk: bytes | None = None) -> tuple[Item | None, int]:
+    """The item and a bound on its DynamoDB size: its stored CBOR is never shorter (every
+    name, string, number and binary is there whole, plus headers and type tags), so a
+    write whose new item is at least that large need not size the old one."""
+    found = t.get_sized("i", rk or item_key(table, key_item))
+    return (None, 0) if found is None else found
+
+
 def drop_table_records(t: Tx, table: Table, batch: int = 1000) -> None:
     """Remove every item and index entry of a deleted table."""
     for kind in ("i", "x", "rp"):  # items, index entries, resource-policy slots

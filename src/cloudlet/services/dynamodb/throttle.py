@@ -207,11 +207,12 @@ def refused_write(ctx: Context, table: Table, old: Item | None) -> None:
     _charge_writes(ctx, table, capacity.write_units(old, None), ())
 
 
-def write(ctx: Context, table: Table, old: Item | None, new: Item | None, new_size: int | None = None) -> float:
+def write(ctx: Context, table: Table, old: Item | None, new: Item | None, new_size: int | None = None,
+          old_bound: int | None = None) -> float:
     """A write `admit_write` let in, once its new item is known: refused if a GSI it
     changes is spent, else its units are consumed. Returns the table's own units (what
     ``ConsumedCapacity`` reports)."""
-    units = capacity.write_units(old, new, new_size)
+    units = capacity.write_units(old, new, new_size, old_bound)
     lsi, gsis = index_writes(table, old, new)
     b = _metered(ctx, table)
     if b is not None and gsis:

@@ -1,12 +1,23 @@
 """AWS Lambda without Docker: functions run as local processes behind the real Lambda
-Runtime API, with versions, aliases, event sources and destinations.
+Runtime API (``python3.x`` on the machine's matching interpreter or the nearest one,
+``nodejs*`` on Node, ``provided*`` with the function's ``bootstrap``), with boto3 and the
+execution role's credentials inside pointing back at cloudlet; zip packages (inline or
+from S3) and layers, versions and weighted aliases, timeouts and memory limits, warm
+sandboxes, reserved concurrency that throttles, RequestResponse/Event/DryRun invocations
+with async retries, destinations and dead-letter queues on the cloudlet clock, SQS and
+DynamoDB Streams event source mappings (batching windows, partial batch failures,
+filters, bisection, checkpoints that survive restarts), S3/SNS/EventBridge triggers
+checked against the function's resource policy, function URLs (payload 2.0, IAM auth,
+CORS), code signing configs (unsigned code refused under Enforce), START/END/REPORT logs in
+CloudWatch Logs and AWS/Lambda metrics.
 
 Module map: ``functions`` (function life cycle, versions), ``aliases``, ``layers``,
 ``permissions`` (resource policies), ``concurrency``, ``urls`` (function URL configs),
 ``eventconfig`` (event invoke configs), ``mappings`` (event source mappings), ``tags``,
-``invoke`` (Invoke); ``storage`` is the store layout, ``code`` zips and their unpacked
-trees, ``spec`` turns a function version into what the ``runtime`` engine runs,
-``asyncq`` the queue of asynchronous invocations, ``esm`` the event source pollers,
+``codesigning`` (code signing configs; ``signing`` judges each deployment against them),
+``runtimemgmt`` (runtime management configs), ``invoke`` (Invoke); ``storage`` is the
+store layout, ``code`` zips and their unpacked trees, ``spec`` turns a function version
+into what the ``runtime`` engine runs, ``invokepolicy`` who may invoke, ``asyncq`` the queue of asynchronous invocations, ``esm`` the event source pollers,
 ``funcurl`` serves function URLs, ``logsink`` ships logs to CloudWatch Logs.
 """
 
@@ -16,6 +27,7 @@ from typing import Any
 
 MODULES: list[str] = [
     "functions", "layers", "invoke", "aliases", "permissions", "concurrency", "urls", "eventconfig", "mappings", "tags",
+    "codesigning", "runtimemgmt",
 ]
 
 
@@ -49,6 +61,8 @@ def resources(ctx: Any, operation: str, params: dict[str, Any]) -> list[str]:
         return [params["Resource"]]
     if params.get("UUID"):
         return [names.esm_arn(region, account, params["UUID"])]
+    if params.get("CodeSigningConfigArn"):
+        return [params["CodeSigningConfigArn"]]
     return ["*"]
 
 

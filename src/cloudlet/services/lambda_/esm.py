@@ -9,10 +9,14 @@ restarting a worker whose settings changed. A reset wipes the records, the gener
 moves, and the workers stop; ``shutdown`` stops everything.
 
 Workers block in ``invoke.run`` (the function runs in a sandbox), so they are threads;
-they reach the event source through the in-process client as ``lambda.amazonaws.com`` in
-the mapping's account and region, as AWS's pollers do. Polling is real time (~150 ms when
-idle); ages, retention and visibility are on the cloudlet clock, so a clock jump makes
-records old and messages visible again, and the next poll sees it.
+they reach the event source (and the on-failure destination) through the in-process
+client as a session of the function's execution role, as AWS's pollers do: with
+``--enforce-iam`` a role without ``sqs:ReceiveMessage`` or ``dynamodb:GetRecords`` reads
+nothing, and the mapping says so (``LastProcessingResult``) until the role may again.
+A role that does not exist (local tests without IAM) cannot be assumed: then they read as
+Lambda itself (``lambda.amazonaws.com``). Polling is real time (~150 ms when idle); ages,
+retention and visibility are on the cloudlet clock, so a clock jump makes records old and
+messages visible again, and the next poll sees it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from cloudlet.core import clock
 from cloudlet.core.context import Context
+from cloudlet.core.errors import ServiceError
+from cloudlet.core.ids import request_id
 from cloudlet.services.lambda_ import access
 
 if TYPE_CHECKING:
@@ -41,6 +47,12 @@ PRINCIPAL = access.PRINCIPAL
 # "<uuid>/<shard id>/window" -> {"start", "state"} for an open tumbling window
 CHECKPOINT = "esmpos"
 MAX_PAYLOAD = 6 * 1024 * 1024  # a synchronous invocation's payload limit: batches stop short of it
+
+ROLE_CHECK_S = 5.0  # real time between looks at the function's role (a config change may swap it)
+RENEW_BEFORE_S = 300.0  # a role session this close to its end (cloudlet clock) is replaced
+DENIED_PAUSE_S = 1.0  # real time between tries while IAM refuses the role
+#: the codes an IAM refusal carries, per protocol (auth/enforce.py ``_denied_shape``)
+DENIED = frozenset({"AccessDenied", "AccessDeniedException", "AuthorizationError"})
 
 # Results AWS shows in LastProcessingResult
 OK = "OK"
@@ -63,6 +75,8 @@ class Env:
     def __init__(self, gateway: "Gateway") -> None:
         self.gateway = gateway
         self.stopping = threading.Event()
+        self._roles: dict[tuple[str, str], _RoleSession] = {}
+        self._roles_lock = threading.Lock()
 
     def resolve(self, function_arn: str) -> Any:
         """The function version/alias to run (raises ServiceError when it is gone)."""
@@ -78,11 +92,61 @@ class Env:
 
     def client(self, service: str, mapping: dict[str, Any], region: str | None = None,
                quiet: bool = True) -> "AwsClient":
-        """A client as Lambda's poller; its reads and deletes are `quiet` (several a second,
-        not audited unless they fail), what it sends to a destination is not."""
-        ctx = system_context(self.gateway, mapping)
-        return ctx.aws(service, principal=PRINCIPAL, region=region or mapping["region"],
-                       source_arn=mapping.get("EventSourceArn"), quiet=quiet)
+        """A client as the function's execution role (Lambda itself when the role cannot be
+        assumed); its reads and deletes are `quiet` (several a second, not audited unless
+        they fail), what it sends to a destination is not."""
+        ctx = self.role_context(mapping)
+        if ctx is None:
+            ctx = system_context(self.gateway, mapping)
+            return ctx.aws(service, principal=PRINCIPAL, region=region or mapping["region"],
+                           source_arn=mapping.get("EventSourceArn"), quiet=quiet)
+        return ctx.aws(service, region=region or mapping["region"], quiet=quiet)
+
+    def role_context(self, mapping: dict[str, Any]) -> Context | None:
+        """The mapping's calls as a session of its function's execution role, or None when
+        the role cannot be assumed. One session per mapping, replaced before it expires on
+        the cloudlet clock or when the function's role changes (looked at every
+        ``ROLE_CHECK_S``): a poll costs a dict read, not an AssumeRole."""
+        key = (mapping["UUID"], mapping["FunctionArn"])
+        now = monotonic()
+        with self._roles_lock:
+            held = self._roles.get(key)
+        if held is not None and now - held.checked < ROLE_CHECK_S and held.usable():
+            return held.ctx
+        from cloudlet.services.lambda_ import spec
+
+        try:
+            role = spec.role_of(self.gateway, mapping["FunctionArn"])
+        except ServiceError:  # the function is gone: the worker finds out as it resolves it
+            return held.ctx if held is not None else None
+        if held is not None and held.role == role and held.usable() and (
+                held.ctx is not None or not _role_exists(self.gateway, role)):
+            held.checked = now
+            return held.ctx
+        fresh = self._assume(mapping, role, now)
+        with self._roles_lock:
+            self._roles[key] = fresh
+        return fresh.ctx
+
+    def _assume(self, mapping: dict[str, Any], role: str, now: float) -> "_RoleSession":
+        from cloudlet.services.lambda_ import spec
+        from cloudlet.services.sts import sessions
+
+        if not _role_exists(self.gateway, role):  # not asked of STS: a refusal every few seconds is noise
+            return _RoleSession(role, None, 0.0, now)
+        name = mapping["FunctionArn"].split(":")[6]
+        creds = spec.assume_execution_role(self.gateway, mapping["account"], mapping["region"], role, name)
+        session = sessions.session_info(self.gateway, creds[0]) if creds is not None else None
+        if creds is None or session is None:
+            log.warning("event source mapping %s: cannot assume the execution role %s; reading as %s",
+                        mapping["UUID"], role, PRINCIPAL)
+            return _RoleSession(role, None, 0.0, now)
+        ctx = Context(
+            account=mapping["account"], region=mapping["region"], principal_arn=session.arn, access_key=creds[0],
+            request_id=request_id(), service="lambda", operation="EventSourceMapping",
+            user_agent=f"cloudlet-esm ({mapping['UUID']})", internal=True, gateway=self.gateway,
+        )
+        return _RoleSession(role, ctx, session.expires, now)
 
     def update(self, mapping: dict[str, Any], **fields: Any) -> None:
         """Set fields the pollers own on the mapping record, when they change."""
@@ -142,6 +206,34 @@ class Env:
 
     def now(self) -> float:
         return clock.time_s()
+
+
+@dataclass(slots=True)
+class _RoleSession:
+    """A mapping's execution role session (ctx None: the role cannot be assumed)."""
+
+    role: str
+    ctx: Context | None
+    expires: float  # epoch seconds, cloudlet clock
+    checked: float  # monotonic time the function's role was last read
+
+    def usable(self) -> bool:
+        return self.ctx is None or self.expires - clock.time_s() > RENEW_BEFORE_S
+
+
+def _role_exists(gateway: "Gateway", role: str) -> bool:
+    from cloudlet.services.iam import principals
+
+    try:
+        return principals.role_info(gateway, role) is not None
+    except Exception:  # a malformed role ARN: no role
+        return False
+
+
+def role_problem(action: str, source: str) -> str:
+    """LastProcessingResult while IAM refuses the execution role a read of its source
+    (wording unconfirmed: modelled on CreateEventSourceMapping's refusal)."""
+    return f"PROBLEM: Lambda function execution role does not have permissions to call {action} on {source}"
 
 
 def system_context(gateway: "Gateway", mapping: dict[str, Any]) -> Context:
@@ -241,12 +333,32 @@ class Worker:
         self.mapping = mapping
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._refused: str | None = None  # LastProcessingResult before IAM refused the role
 
     def poll(self) -> bool:  # pragma: no cover - each source implements it
         raise NotImplementedError
 
     def close(self) -> None:
         """Release what the worker holds (called on its thread as it stops)."""
+
+    def refused(self, err: ServiceError, action: str, source: str) -> bool:
+        """A call IAM refused the execution role (its policy lost the permission): the
+        mapping says so, as AWS's does, and the worker waits a little before it tries
+        again; it goes on once the role may. False for any other error."""
+        if err.code not in DENIED:
+            return False
+        if self._refused is None:  # the first refusal names the problem; its retries rewrite nothing
+            log.warning("event source mapping %s: %s", self.mapping["UUID"], err.message)
+            self._refused = self.mapping.get("LastProcessingResult") or OK
+            self.env.update(self.mapping, LastProcessingResult=role_problem(action, source))
+        backoff(self._stop, DENIED_PAUSE_S)
+        return True
+
+    def permitted(self) -> None:
+        """A call of the role went through: a problem reported earlier is over."""
+        if self._refused is not None:
+            before, self._refused = self._refused, None
+            self.env.update(self.mapping, LastProcessingResult=before)
 
     @property
     def stopping(self) -> bool:
@@ -325,8 +437,9 @@ class Pollers:
             self._seen = None
         for w in workers:
             w.stop()
+        deadline = monotonic() + timeout  # one wait for all: a server stop is not N timeouts long
         for w in workers:
-            w.join(timeout)
+            w.join(max(0.0, deadline - monotonic()))
 
     def workers(self) -> dict[str, Worker]:
         with self._lock:

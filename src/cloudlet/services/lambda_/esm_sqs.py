@@ -153,8 +153,10 @@ class SqsWorker(esm.Worker):
                 out = sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=want, AttributeNames=["All"],
                                           MessageAttributeNames=["All"], WaitTimeSeconds=0)
             except ServiceError as err:  # the queue is gone or refuses us: try again later
-                log.debug("event source mapping %s: receive failed: %s", self.mapping["UUID"], err.message)
+                if not self.refused(err, "ReceiveMessage", "SQS"):
+                    log.debug("event source mapping %s: receive failed: %s", self.mapping["UUID"], err.message)
                 break
+            self.permitted()
             new = out.get("Messages") or []
             self.env.count(self.mapping, "PolledEventCount", len(new))
             got.extend(new)
@@ -200,8 +202,9 @@ class SqsWorker(esm.Worker):
             entries = [{"Id": str(n), "ReceiptHandle": r["receiptHandle"]} for n, r in enumerate(chunk)]
             try:
                 out = sqs.delete_message_batch(QueueUrl=self.url, Entries=entries)
-            except ServiceError as err:
-                log.warning("event source mapping %s: delete failed: %s", self.mapping["UUID"], err.message)
+            except ServiceError as err:  # the messages come back after their visibility timeout
+                if not self.refused(err, "DeleteMessage", "SQS"):
+                    log.warning("event source mapping %s: delete failed: %s", self.mapping["UUID"], err.message)
                 continue
             self.env.count(self.mapping, "DeletedEventCount", len(out.get("Successful") or []))
             for f in out.get("Failed") or []:

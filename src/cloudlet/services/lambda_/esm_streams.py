@@ -170,7 +170,8 @@ class StreamWorker(esm.Worker):
         try:
             desc = self._streams().describe_stream(StreamArn=self.arn)["StreamDescription"]
         except ServiceError as err:
-            log.debug("event source mapping %s: %s", self.mapping["UUID"], err.message)
+            if not self.refused(err, "DescribeStream", "the stream"):
+                log.debug("event source mapping %s: %s", self.mapping["UUID"], err.message)
             return
         for s in desc.get("Shards") or []:
             if s["ShardId"] not in self.shards:
@@ -199,7 +200,8 @@ class StreamWorker(esm.Worker):
             shard.skip_before = self.not_before
             return streams.get_shard_iterator(**params, ShardIteratorType=kind)["ShardIterator"]
         except ServiceError as err:
-            log.debug("event source mapping %s: no iterator: %s", self.mapping["UUID"], err.message)
+            if not self.refused(err, "GetShardIterator", "the stream"):
+                log.debug("event source mapping %s: no iterator: %s", self.mapping["UUID"], err.message)
             return None
 
     def _read(self, shard: Shard, want: int) -> None:
@@ -211,8 +213,10 @@ class StreamWorker(esm.Worker):
             out = self._streams().get_records(ShardIterator=shard.iterator, Limit=min(MAX_GET, max(want, 1)))
         except ServiceError as err:
             shard.iterator = None  # expired or trimmed: the next round asks again from what we hold
-            log.debug("event source mapping %s: GetRecords: %s", self.mapping["UUID"], err.message)
+            if not self.refused(err, "GetRecords", "the stream"):
+                log.debug("event source mapping %s: GetRecords: %s", self.mapping["UUID"], err.message)
             return
+        self.permitted()
         records = out.get("Records") or []
         self.env.count(self.mapping, "PolledEventCount", len(records))
         if shard.skip_before is not None and records:

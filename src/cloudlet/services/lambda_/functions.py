@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from cloudlet.core.context import Context
-from cloudlet.services.lambda_ import access, code, errors, names, storage
+from cloudlet.services.lambda_ import access, code, errors, names, signing, storage
 from cloudlet.services.lambda_.names import LATEST
 
 Input = dict[str, Any]
@@ -57,6 +57,11 @@ def _create_function(ctx: Context, req: Input) -> Output:
     if not req.get("Runtime") or not req.get("Handler"):
         raise errors.invalid("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
     config = _new_config(where, req)
+    signed_by = req.get("CodeSigningConfigArn")
+    if signed_by:
+        with access.tx(ctx, where) as t:
+            csc = signing.config_for(t, signed_by)
+        signing.judge_unsigned(ctx.gateway, where.account, where.region, where.name, csc)
     pkg = code.package_from(ctx, req["Code"], operation="CreateFunction")
     with access.tx(ctx, where) as t:
         layers = _layers(ctx, t, req.get("Layers"))
@@ -74,6 +79,8 @@ def _create_function(ctx: Context, req: Input) -> Output:
         "last_version": 0,
         "published": None,
     }
+    if signed_by:
+        fn["code_signing"] = signed_by
     with access.tx(ctx, where) as t:
         if storage.get_function(t, where.name) is not None:
             raise errors.conflict(f"Function already exist: {where.name}")
@@ -132,6 +139,8 @@ def _update_function_code(ctx: Context, req: Input) -> Output:
     with access.tx(ctx, where) as t:
         fn = access.load(t, where)
         layer_sizes = [layer["unzipped"] for layer in fn.get("layers") or ()]
+        csc = signing.of_function(t, fn)
+    signing.judge_unsigned(ctx.gateway if not req.get("DryRun") else None, where.account, where.region, where.name, csc)
     code.check_total(pkg.unzipped, layer_sizes)
     if req.get("DryRun"):
         with access.tx(ctx, where) as t:
@@ -165,6 +174,11 @@ def update_function_configuration(ctx: Context, req: Input) -> Output:
         fn = access.load(t, where)
         access.check_revision(req.get("RevisionId"), fn["config"]["RevisionId"])
         layers = _layers(ctx, t, req["Layers"]) if "Layers" in req else None
+        csc = signing.of_function(t, fn)
+    held = {layer["Arn"] for layer in fn["config"].get("Layers") or ()}
+    for layer in layers or ():  # a layer it has already was judged when it was added
+        if layer["arn"] not in held:
+            signing.judge_unsigned(ctx.gateway, where.account, where.region, where.name, csc, layer["arn"])
     if layers is not None:
         code.check_total(fn["code"]["unzipped"], [layer["unzipped"] for layer in layers])
     with access.tx(ctx, where) as t:
@@ -207,14 +221,14 @@ def delete_function(ctx: Context, req: Input) -> Output:
             storage.delete_version(t, where.name, q)
             code.release(t, ver["code"]["sha_hex"])
             _release_layers(t, ver.get("layers"))
-            for kind in (storage.POLICY, storage.URL, storage.EIC, storage.PC):
+            for kind in (storage.POLICY, storage.URL, storage.EIC, storage.PC, storage.RTM):
                 _drop_qualified(t, kind, where.name, q)
         else:
             for ver in storage.versions(t, where.name):
                 code.release(t, ver["code"]["sha_hex"])
                 _release_layers(t, ver.get("layers"))
                 storage.delete_version(t, where.name, ver["config"]["Version"])
-            for kind in (storage.ALIAS, storage.POLICY, storage.URL, storage.EIC, storage.PC):
+            for kind in (storage.ALIAS, storage.POLICY, storage.URL, storage.EIC, storage.PC, storage.RTM):
                 for qual, _ in storage.all_of(t, kind, where.name):
                     _drop_qualified(t, kind, where.name, qual or None)
             code.release(t, fn["code"]["sha_hex"])
@@ -387,6 +401,8 @@ def _apply(config: dict[str, Any], req: Input, name: str) -> None:
     """The settable members of CreateFunction/UpdateFunctionConfiguration, checked."""
     if "Runtime" in req:
         _check_runtime(req["Runtime"])
+        region = config["FunctionArn"].split(":")[3]
+        config["RuntimeVersionConfig"] = {"RuntimeVersionArn": names.runtime_version_arn(region, req["Runtime"])}
     for key in ("Runtime", "Handler", "Description", "KMSKeyArn"):
         if key in req:
             config[key] = req[key]

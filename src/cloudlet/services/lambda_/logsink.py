@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import parse_qs
 
 import orjson
@@ -37,6 +37,8 @@ log = logging.getLogger("cloudlet.lambda.logs")
 PRINCIPAL = access.PRINCIPAL
 KEEP = 1000  # lines per function kept in memory while Logs is missing
 BATCH = 10_000  # PutLogEvents' most events per call
+BATCH_BYTES = 1_048_576  # ... and most bytes, counting each message's UTF-8 plus
+EVENT_OVERHEAD = 26  # bytes per event
 
 _lock = threading.Lock()
 
@@ -59,19 +61,33 @@ def ship(gateway: Any, target: "Target", result: "Result") -> None:
             _ensure(client, group, stream)
             with _lock:
                 known.add((target.account, target.region, group, stream))
-        batch = [{"timestamp": int(ms), "message": msg} for ms, msg in events]
-        for i in range(0, len(batch), BATCH):
+        for batch in batches(events):
             try:
-                client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch[i : i + BATCH])
+                client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
             except ServiceError as err:
                 if err.code != "ResourceNotFoundException":
                     raise
                 _ensure(client, group, stream)  # deleted since we saw it
-                client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch[i : i + BATCH])
+                client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
     except ServiceError as err:
         log.warning("log of %s not shipped to %s: %s %s", target.function_name, group, err.code, err.message)
     except Exception:  # a bug elsewhere must not fail the invocation: say so loudly
         log.exception("log of %s not shipped to %s", target.function_name, group)
+
+
+def batches(events: list[tuple[int, str]]) -> Iterator[list[dict[str, Any]]]:
+    """`events` as PutLogEvents calls within its limits (a function may print megabytes)."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for ms, msg in events:
+        n = len(msg.encode()) + EVENT_OVERHEAD
+        if batch and (len(batch) == BATCH or size + n > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append({"timestamp": int(ms), "message": msg})
+        size += n
+    if batch:
+        yield batch
 
 
 def _ensure(client: Any, group: str, stream: str) -> None:

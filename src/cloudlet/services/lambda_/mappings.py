@@ -5,6 +5,9 @@ Kept in the database's global partition (``storage.put_mapping``) so the pollers
 every account's mappings in one scan. The source must exist when the mapping is created
 (checked in process with SQS GetQueueAttributes / DynamoDB Streams DescribeStream).
 Sources cloudlet cannot poll (Kinesis, Kafka, MQ, DocumentDB) are refused, not faked.
+With ``--enforce-iam`` the function's execution role must be allowed to read the source
+(IAM's SimulatePrincipalPolicy, as AWS checks it at create and update): the pollers read
+as that role.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ def create_event_source_mapping(ctx: Context, req: Input) -> Output:
     with access.tx(ctx, where) as t:
         access.load_qualified(t, where)
     _check_source(ctx, kind, source)
+    _check_role(ctx, where, kind, source)
     fifo = kind == "sqs" and source.endswith(".fifo")
     mapping: dict[str, Any] = {"UUID": str(uuidlib.uuid4())}
     if kind == "sqs":
@@ -94,6 +98,7 @@ def update_event_source_mapping(ctx: Context, req: Input) -> Output:
         where = access.ref(ctx, req["FunctionName"])
         with access.tx(ctx, where) as t:
             access.load_qualified(t, where)
+        _check_role(ctx, where, mapping["kind"], mapping["EventSourceArn"])
         mapping["FunctionArn"] = where.qualified_arn
     _apply(mapping, req, mapping["kind"], mapping["EventSourceArn"].endswith(".fifo"))
     if "Enabled" in req:
@@ -163,6 +168,42 @@ def _check_source(ctx: Context, kind: str, source: str) -> None:
         raise errors.invalid(f"Stream not found: {source}") from None
 
 
+#: what the execution role needs to read each kind of source (Lambda developer guide,
+#: "Execution role permissions"), in the order AWS names the first one missing
+_ROLE_ACTIONS = {
+    "sqs": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+    "dynamodb": ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                 "dynamodb:ListStreams"),
+}
+
+
+def _check_role(ctx: Context, where: names.FunctionRef, kind: str, source: str) -> None:
+    """With --enforce-iam, refuse a mapping whose function's execution role may not read the
+    source, with AWS's messages. Without it nothing is checked: local roles often do not
+    exist (the pollers then read as Lambda itself)."""
+    assert ctx.gateway is not None
+    if not ctx.gateway.config.enforce_iam:
+        return
+    from cloudlet.services.lambda_ import spec
+
+    role = spec.role_of(ctx.gateway, where.qualified_arn)
+    role_account = role.split(":")[4:5]
+    try:
+        out = ctx.aws("iam", principal=access.PRINCIPAL, account=role_account[0] if role_account else None,
+                      quiet=True).simulate_principal_policy(
+            PolicySourceArn=role, ActionNames=list(_ROLE_ACTIONS[kind]), ResourceArns=[source])
+        denied = [r["EvalActionName"] for r in out.get("EvaluationResults") or () if r.get("EvalDecision") != "allowed"]
+    except ServiceError:  # the role does not exist (or is malformed): it can be given nothing
+        denied = list(_ROLE_ACTIONS[kind])
+    if not denied:
+        return
+    if kind == "sqs":
+        action = min(denied, key=_ROLE_ACTIONS[kind].index).split(":", 1)[1]
+        raise errors.invalid(f"The provided execution role does not have permissions to call {action} on SQS")
+    raise errors.invalid(f"Cannot access stream {source}. Please ensure the role can perform the GetRecords, "
+                         "GetShardIterator, DescribeStream, ListShards, and ListStreams Actions on your stream in IAM.")
+
+
 def _apply(mapping: dict[str, Any], req: Input, kind: str, fifo: bool) -> None:
     """The tunable members, checked against the source's limits."""
     for key in _SETTABLE:
@@ -224,6 +265,7 @@ def _start_pollers(ctx: Context) -> None:
     """The pollers (``esm``) start with the first mapping and follow every later write."""
     from cloudlet.services.lambda_ import esm
 
+    assert ctx.gateway is not None
     esm.ensure_running(ctx.gateway)
 
 

@@ -7,6 +7,7 @@ ending in ``:<qualifier>`` (a version number, ``$LATEST`` or an alias name).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -31,6 +32,18 @@ def layer_arn(region: str, account: str, name: str, version: int | None = None) 
 
 def esm_arn(region: str, account: str, uuid: str) -> str:
     return f"arn:{partition_of(region)}:lambda:{region}:{account}:event-source-mapping:{uuid}"
+
+
+def code_signing_config_arn(region: str, account: str, csc_id: str) -> str:
+    return f"arn:{partition_of(region)}:lambda:{region}:{account}:code-signing-config:{csc_id}"
+
+
+def runtime_version_arn(region: str, runtime: str) -> str:
+    """The runtime version a function runs: cloudlet has one version of each runtime, so
+    its ARN is derived from the runtime's name alone (the same in every region but for
+    the prefix, as AWS's are)."""
+    digest = hashlib.sha256(f"cloudlet-runtime:{runtime}".encode()).hexdigest()
+    return f"arn:{partition_of(region)}:lambda:{region}::runtime:{digest}"
 
 
 @dataclass(frozen=True, slots=True)

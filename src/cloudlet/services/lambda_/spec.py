@@ -120,17 +120,40 @@ def _route(alias: dict[str, Any], primary: str, pick: float | None) -> str:
 
 def _credentials(gateway: Any, account: str, region: str, role: str, name: str) -> Callable[[], tuple[str, str, str]]:
     def credentials() -> tuple[str, str, str]:
-        ctx = access.service_context(gateway, account, region, "Invoke", "cloudlet-lambda")
-        try:
-            # Lambda names the session after the function (STS wants 2 to 64 characters)
-            session = name[:64].ljust(2, "_")
-            out = ctx.aws("sts", principal=PRINCIPAL).assume_role(RoleArn=role, RoleSessionName=session)
-            c = out["Credentials"]
-            return c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
-        except ServiceError:
+        assumed = assume_execution_role(gateway, account, region, role, name)
+        if assumed is None:
             # The role cannot be assumed (most often: it was never created, as in local tests
             # without IAM). Fall back to the account's root: a 12-digit key id is that
             # account's root with secret "test" (auth/credentials.py), so the function's own
             # SDK calls still reach cloudlet as its account; no session token.
             return account, "test", ""
+        return assumed
     return credentials
+
+
+def assume_execution_role(gateway: Any, account: str, region: str, role: str, name: str) -> tuple[str, str, str] | None:
+    """(key id, secret, session token) of a new session of the function's execution role,
+    assumed as ``lambda.amazonaws.com`` (as Lambda does); None when STS refuses."""
+    ctx = access.service_context(gateway, account, region, "Invoke", "cloudlet-lambda")
+    try:
+        # Lambda names the session after the function (STS wants 2 to 64 characters)
+        session = name[:64].ljust(2, "_")
+        out = ctx.aws("sts", principal=PRINCIPAL).assume_role(RoleArn=role, RoleSessionName=session)
+    except ServiceError:
+        return None
+    c = out["Credentials"]
+    return c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
+
+
+def role_of(gateway: Any, function_arn: str) -> str:
+    """The execution role of the version a function ARN names (an alias: its primary
+    version), read without building a Target: pollers ask often. Raises ServiceError
+    when the function is gone."""
+    parts = function_arn.split(":")
+    if len(parts) not in (7, 8) or parts[0] != "arn" or parts[5] != "function":
+        raise errors.invalid(f"Invalid function ARN: {function_arn}")
+    where = names.parse(function_arn, parts[4], parts[3])
+    with gateway.db("lambda").tx(where.account, where.region) as t:
+        fn = access.load(t, where)
+        version, _ = access.version_of(t, where, fn)
+        return access.record_of(t, where, fn, version)["config"]["Role"]

@@ -15,7 +15,13 @@ kind          key                              value
 ``pc``        ``name:<qualifier>``             provisioned concurrency config
 ``layer``     ``name:<version, 10 digits>``    a layer version (+ its policy)
 ``layerctr``  name                             the last layer version number handed out
+``csc``       code signing config id           {"config": CodeSigningConfig, "tags": {...}}
+``rtm``       ``name:<version or "">``         {"UpdateRuntimeOn", "RuntimeVersionArn"?}: a
+                                               runtime management config ("" = $LATEST)
 ============  ===============================  =============================================
+
+A function's code signing config is the ``fn`` record's ``"code_signing"`` (its ARN, or
+absent): it belongs to the function, not to a version, as in AWS.
 
 In the database's global partition (``("", "")``), because their readers know no account:
 ``esm`` (uuid -> EventSourceMappingConfiguration + ``account``/``region``, found by
@@ -41,6 +47,8 @@ LAYER = "layer"
 LAYERCTR = "layerctr"
 ESM = "esm"
 URLID = "urlid"
+CSC = "csc"
+RTM = "rtm"
 
 
 def vkey(name: str, version: int | str) -> str:

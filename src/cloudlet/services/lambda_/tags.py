@@ -1,12 +1,13 @@
-"""Tags on functions (and event source mappings), by ARN: TagResource, UntagResource,
-ListTags. A function's tags are on the function, not on its versions or aliases."""
+"""Tags on functions (and event source mappings, code signing configs), by ARN:
+TagResource, UntagResource, ListTags. A function's tags are on the function, not on its
+versions or aliases."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cloudlet.core.context import Context
-from cloudlet.services.lambda_ import access, errors, names, storage
+from cloudlet.services.lambda_ import access, errors, names, signing, storage
 
 Input = dict[str, Any]
 Output = dict[str, Any]
@@ -27,6 +28,9 @@ def untag_resource(ctx: Context, req: Input) -> Output:
 
 def list_tags(ctx: Context, req: Input) -> Output:
     arn = req["Resource"]
+    if ":code-signing-config:" in arn:
+        with ctx.tx() as t:
+            return {"Tags": dict(_code_signing_config(t, arn)["tags"])}
     if ":event-source-mapping:" in arn:
         with ctx.tx() as t:
             mapping = access.load_mapping(t, arn.rsplit(":", 1)[1])
@@ -46,7 +50,22 @@ def _function(ctx: Context, arn: str) -> names.FunctionRef:
     return where
 
 
+def _code_signing_config(t: Any, arn: str) -> dict[str, Any]:
+    signing.check_arn(arn, "resource")
+    rec = signing.find(t, arn)
+    if rec is None:
+        raise errors.not_found(f"The Lambda code signing configuration {arn} can not be found.")
+    return rec
+
+
 def _change(ctx: Context, arn: str, change: Any) -> None:
+    if ":code-signing-config:" in arn:
+        with ctx.tx() as t:
+            rec = _code_signing_config(t, arn)
+            tags = change(dict(rec["tags"]))
+            _limit(tags)
+            t.put(storage.CSC, signing.csc_id(arn), {**rec, "tags": tags})
+        return
     if ":event-source-mapping:" in arn:
         with ctx.tx() as t:
             mapping = access.load_mapping(t, arn.rsplit(":", 1)[1])
