@@ -47,3 +47,18 @@ def test_a_large_old_item_still_counts():
     old = {"pk": {"S": "k"}, "blob": {"S": "x" * 5000}}
     new = {"pk": {"S": "k"}}
     assert capacity.write_units(old, new, old_bound=len(encode(old))) == 5.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(items)
+def test_check_item_sizes_in_its_one_pass_what_item_size_counts(item):
+    import copy
+
+    from cloudlet.core.errors import ServiceError
+
+    checked = copy.deepcopy(item)
+    try:
+        size = values.check_item(checked)
+    except ServiceError:  # empty sets, duplicate numbers...: refused before any size matters
+        return
+    assert size == values.item_size(checked)

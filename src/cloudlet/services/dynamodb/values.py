@@ -147,9 +147,19 @@ def check_item(item: Item, *, update: bool = False) -> int:
     """Every value of an item to store checked (numbers canonicalised in place), then its size
     against the 400 KB limit; returns the size (a write's capacity needs it too). `update`
     picks UpdateItem's wording for the size error."""
-    for value in item.values():
-        check_value(value)
-    size = item_size(item)
+    size = 0
+    for name, value in item.items():  # checked and sized in one pass: this runs on every write
+        size += len(name) if name.isascii() else len(name.encode("utf-8"))
+        if type(value) is dict and len(value) == 1:
+            if "S" in value:
+                text = value["S"]
+                size += len(text) if text.isascii() else len(text.encode("utf-8"))
+                continue
+            if "N" in value:
+                number = value["N"] = canonical_number(value["N"])
+                size += number_size(number)
+                continue
+        size += value_size(check_value(value))
     if size > MAX_ITEM_SIZE:
         raise invalid(
             "Item size to update has exceeded the maximum allowed size"
