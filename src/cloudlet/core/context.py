@@ -37,6 +37,9 @@ class Context:
     user_agent: str = ""
     internal: bool = False
     source_arn: str | None = None  # the resource on whose behalf a service principal calls
+    # the caller's X-Amzn-Trace-Id: its Lineage lets Lambda stop a recursive loop (SQS, SNS
+    # and S3 carry it on to the next invocation); in-process calls inherit it
+    trace_header: str | None = None
     gateway: "Gateway | None" = field(default=None, repr=False, compare=False)
 
     @property
@@ -69,6 +72,7 @@ class Context:
         account: str | None = None,
         source_arn: str | None = None,
         quiet: bool = False,
+        trace_header: str | None = None,
     ) -> "AwsClient":
         """A client for another service's operations, in process: the same dispatcher,
         validation, authorization and audit as HTTP, without HTTP or encoding.
@@ -76,9 +80,12 @@ class Context:
         `principal` is who makes the call: a service principal (``s3.amazonaws.com``) when
         AWS itself acts, else the calling identity. `quiet` calls (a poller's reads, several
         a second) leave no audit event unless they fail, as CloudTrail leaves data events out.
+        `trace_header` replaces this request's X-Amzn-Trace-Id on the call (a delivery made
+        later for an earlier request).
         """
         if self.gateway is None:
             raise RuntimeError("this context has no gateway (built outside the request path)")
         from cloudlet.server.internal import AwsClient
 
-        return AwsClient(self.gateway, self, service, principal=principal, region=region, account=account, source_arn=source_arn, quiet=quiet)
+        return AwsClient(self.gateway, self, service, principal=principal, region=region, account=account, source_arn=source_arn, quiet=quiet,
+                         trace_header=trace_header)

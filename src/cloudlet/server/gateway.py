@@ -141,6 +141,7 @@ class Gateway:
                 operation=op.name,
                 source_ip=client_ip,
                 user_agent=req.headers.get("user-agent", ""),
+                trace_header=req.headers.get("x-amzn-trace-id"),
                 gateway=self,
             )
             output = self.dispatch(ctx, params)

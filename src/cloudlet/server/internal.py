@@ -43,6 +43,7 @@ class AwsClient:
         account: str | None = None,
         source_arn: str | None = None,
         quiet: bool = False,
+        trace_header: str | None = None,
     ) -> None:
         self._gateway = gateway
         self._caller = caller
@@ -52,6 +53,8 @@ class AwsClient:
         self._account = account or caller.account
         self._source_arn = source_arn
         self._quiet = quiet
+        # a call made on behalf of a request carries its trace (Lineage) on, as AWS does
+        self._trace = trace_header if trace_header is not None else caller.trace_header
 
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
         op = _operations(self._service).get(name)
@@ -75,6 +78,7 @@ class AwsClient:
             user_agent=f"cloudlet-internal ({caller.service})",
             internal=True,
             source_arn=self._source_arn,
+            trace_header=self._trace,
             gateway=self._gateway,
         )
         op = load_service(self._service).operation_model(operation)

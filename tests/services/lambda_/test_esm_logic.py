@@ -58,7 +58,7 @@ class FakeEnv:
         return SimpleNamespace(function_arn=arn, invoked_arn=arn, version="$LATEST", account="123456789012",
                                region="us-east-1")
 
-    def run(self, target: Any, payload: bytes, source: str) -> Any:
+    def run(self, target: Any, payload: bytes, source: str, trace: str | None = None) -> Any:
         event = json.loads(payload)
         self.events.append(event)
         return self.fn(event)

@@ -40,13 +40,57 @@ def test_node_async_and_callback_handlers(engine, tmp_path):
     assert json.loads(r.payload) == {"sum": 3, "name": s.function_name, "id": r.request_id, "left": True,
                                      "region": "us-east-1"}
     assert f"\t{r.request_id}\tINFO\tgot {{ a: 1, b: 2 }}" in r.log_text
-    assert r.log_text.startswith(f"START RequestId: {r.request_id}") and "\nREPORT RequestId: " in r.log_text
+    assert r.log_text.startswith("INIT_START Runtime Version: nodejs:20.v1\t")
+    assert f"\nSTART RequestId: {r.request_id}" in r.log_text and "\nREPORT RequestId: " in r.log_text
     assert json.loads(invoke(engine, spec(root, runtime="nodejs20.x", handler="index.cb")).payload) == "called back"
     assert json.loads(invoke(engine, spec(root, runtime="nodejs20.x", handler="esm.handler"), b"[1]").payload) == {
         "esm": True, "event": [1]}
 
 
 @needs_node
+@needs_node
+def test_a_node_spare_becomes_the_next_sandbox(engine, tmp_path):
+    """A Node runtime is started ahead of need; the next cold start takes it and it behaves
+    as a fresh one: the function's variables, directory, layers' NODE_PATH, argv, its log."""
+    import time
+
+    layer = code(tmp_path, {"nodejs/node_modules/greet/index.js": "exports.hi = () => 'hi from layer';\n"})
+    root = code(tmp_path, {"index.js": """
+        console.log("init output");
+        const greet = require("greet");
+        exports.handler = async () => { console.log("in handler"); return {
+          pid: process.pid, cwd: process.cwd(), argv: process.argv.length, fn: process.env.AWS_LAMBDA_FUNCTION_NAME,
+          greet: greet.hi(), tz: process.env.TZ, json: process.env.AWS_LAMBDA_LOG_FORMAT || null }; };
+    """})
+    first = spec(root, runtime="nodejs20.x", handler="index.handler", layers=(layer,))
+    assert json.loads(invoke(engine, first).payload)["greet"] == "hi from layer"
+    key = (engine.interpreter("nodejs20.x").path, False)
+    for _ in range(300):
+        spare = engine._spares.get(key)
+        if spare is not None:
+            break
+        time.sleep(0.01)
+    assert spare is not None
+    s = spec(root, runtime="nodejs20.x", handler="index.handler", layers=(layer,))
+    r = invoke(engine, s)
+    assert r.function_error is None, r.payload
+    assert json.loads(r.payload) == {"pid": spare.pid, "cwd": root, "argv": 2, "fn": s.function_name,
+                                     "greet": "hi from layer", "tz": ":UTC", "json": None}
+    lines = r.log_text.splitlines()
+    assert lines[0].startswith("INIT_START ") and lines[1].endswith("\tINFO\tinit output")
+    assert lines[2].startswith("START ") and lines[3].endswith("\tINFO\tin handler")
+    # a function setting NODE_* variables gets a fresh process (node reads them at its start)
+    for _ in range(300):
+        ready = engine._spares.get(key)
+        if ready is not None:
+            break
+        time.sleep(0.01)
+    assert ready is not None
+    own = spec(root, runtime="nodejs20.x", handler="index.handler", layers=(layer,), env={"NODE_OPTIONS": ""})
+    assert json.loads(invoke(engine, own).payload)["pid"] != ready.pid
+    assert engine._spares.get(key) is ready
+
+
 def test_node_errors(engine, tmp_path):
     root = code(tmp_path, {"index.js": """
         exports.handler = async () => { throw new TypeError("bad input"); };

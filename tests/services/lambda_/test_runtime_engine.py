@@ -85,7 +85,8 @@ def test_a_missing_runtime_runs_on_the_nearest_with_a_note(tmp_path):
         assert r.function_error is None, r.payload
         minor = json.loads(r.payload)[1]
         note = f"cloudlet: python3.99 not found on this machine; running with python3.{minor} ("
-        assert r.log_text.startswith(note)
+        assert r.log_text.startswith("INIT_START Runtime Version: python:3.99.v1\t")
+        assert r.log_text.splitlines()[1].startswith(note)
         assert note not in invoke(e, s).log_text  # once per cold start
         status = e.status()["runtimes"]["python3.99"]
         assert status["substituted"] and status["note"].startswith(note)
@@ -271,7 +272,8 @@ def test_a_spare_runtime_becomes_the_next_sandbox(engine, tmp_path):
     assert out["pid"] == spare.pid
     assert out == {"pid": spare.pid, "cwd": s.code_dir, "argv": [], "fn": s.function_name, "first_path": s.code_dir,
                    "tz": ":UTC", "stdin": ""}
-    assert r.log_text.startswith("init output\nSTART RequestId: ")
+    assert r.log_text.startswith("INIT_START Runtime Version: ")
+    assert r.log_text.split("\n", 1)[1].startswith("init output\nSTART RequestId: ")
 
 
 def test_python_variables_of_the_function_get_a_fresh_process(engine, tmp_path):

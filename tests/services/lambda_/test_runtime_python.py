@@ -95,7 +95,9 @@ def test_logs_are_framed_like_aws(engine, tmp_path):
     """}))
     r = invoke(engine, s, b'{"n": 1}')
     rid = r.request_id
-    lines = r.log_text.splitlines()
+    init_start, *lines = r.log_text.splitlines()
+    assert re.fullmatch(r"INIT_START Runtime Version: python:3\.\d+\.v\d+\tRuntime Version ARN: "
+                        r"arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}", init_start)
     assert lines[0] == "loading"  # init output comes before START
     assert lines[1] == f"START RequestId: {rid} Version: $LATEST"
     assert lines[2] == "printed 1"

@@ -15,7 +15,8 @@ Module map: ``functions`` (function life cycle, versions), ``aliases``, ``layers
 ``permissions`` (resource policies), ``concurrency``, ``urls`` (function URL configs),
 ``eventconfig`` (event invoke configs), ``mappings`` (event source mappings), ``tags``,
 ``codesigning`` (code signing configs; ``signing`` judges each deployment against them),
-``runtimemgmt`` (runtime management configs), ``invoke`` (Invoke); ``storage`` is the
+``runtimemgmt`` (runtime management configs), ``recursion`` (recursive loop detection
+configs; ``lineage`` stops the loops), ``invoke`` (Invoke); ``storage`` is the
 store layout, ``code`` zips and their unpacked trees, ``spec`` turns a function version
 into what the ``runtime`` engine runs, ``invokepolicy`` who may invoke, ``asyncq`` the queue of asynchronous invocations, ``esm`` the event source pollers,
 ``funcurl`` serves function URLs, ``logsink`` ships logs to CloudWatch Logs.
@@ -27,7 +28,7 @@ from typing import Any
 
 MODULES: list[str] = [
     "functions", "layers", "invoke", "aliases", "permissions", "concurrency", "urls", "eventconfig", "mappings", "tags",
-    "codesigning", "runtimemgmt",
+    "codesigning", "runtimemgmt", "recursion",
 ]
 
 

@@ -38,7 +38,7 @@ from cloudlet.core.arns import parse_arn
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.scheduler import Job, Scheduler
-from cloudlet.services.lambda_ import access, invocation, metrics
+from cloudlet.services.lambda_ import access, invocation, lineage, metrics
 
 if TYPE_CHECKING:
     from cloudlet.services.lambda_.runtime import Result
@@ -76,6 +76,7 @@ def enqueue(ctx: Context, target: "Target", payload: bytes, *, client_context: s
         "arn": target.invoked_arn,
         "payload": payload,
         "client_context": client_context,
+        "trace": ctx.trace_header,  # the chain's Lineage (SNS, S3, a function's own Invoke)
         "enqueued": now,
         "attempts": 0,
         "throttles": 0,
@@ -134,13 +135,18 @@ def _try(job: Job) -> None:
     if job.now_s - ev["enqueued"] > conf["age"]:
         _give_up(gw, account, region, rid, ev, target, "EventAgeExceeded", None)
         return
+    if lineage.loops(gw, target, ev.get("trace")):  # dropped unrun: to OnFailure or the DLQ
+        metrics.recursion_dropped(gw, target)
+        _give_up(gw, account, region, rid, ev, target, "RecursiveInvocationDetected", None)
+        return
     from cloudlet.services.lambda_ import runtime
 
     engine = runtime.engine_for(gw)
     metrics.started(gw, target)
     try:
         future = engine.submit(target.spec, ev["payload"], request_id=rid, invoked_arn=target.invoked_arn,
-                               client_context=ev.get("client_context"), limit=target.reserved_concurrency)
+                               client_context=ev.get("client_context"), limit=target.reserved_concurrency,
+                               trace_id=lineage.next_header(ev.get("trace"), target.function_arn))
     except runtime.Throttled:
         metrics.abandoned(gw, target)
         metrics.throttled(gw, target)

@@ -84,11 +84,12 @@ class Env:
 
         return spec.resolve_arn(self.gateway, function_arn)
 
-    def run(self, target: Any, payload: bytes, source: str) -> Any:
-        """One synchronous invocation: a runtime.Result (raises runtime.Throttled)."""
+    def run(self, target: Any, payload: bytes, source: str, trace: str | None = None) -> Any:
+        """One synchronous invocation: a runtime.Result (raises runtime.Throttled).
+        `trace`: the batch's X-Ray header, whose Lineage the invocation continues."""
         from cloudlet.services.lambda_ import invoke
 
-        return invoke.run(self.gateway, target, payload, source=source)
+        return invoke.run(self.gateway, target, payload, source=source, trace=trace)
 
     def client(self, service: str, mapping: dict[str, Any], region: str | None = None,
                quiet: bool = True) -> "AwsClient":
@@ -297,14 +298,14 @@ def window_state(payload: bytes) -> tuple[bool, Any]:
 
 
 def invoke_batch(env: Env, mapping: dict[str, Any], target: Any, event: dict[str, Any], ids: list[str],
-                 source: str, *, stateful: bool = False) -> Outcome:
+                 source: str, *, stateful: bool = False, trace: str | None = None) -> Outcome:
     """Run the function on one batch and judge the answer (`stateful`: a tumbling window's
     invocation, whose answer must carry its state)."""
     from cloudlet.services.lambda_ import runtime
 
     payload = json.dumps(event, separators=(",", ":")).encode()
     try:
-        result = env.run(target, payload, source)
+        result = env.run(target, payload, source, trace)
     except runtime.Throttled as err:
         return Outcome(False, True, (), None, getattr(err, "reason", "Throttled"))
     except runtime.RuntimeUnavailable as err:

@@ -14,6 +14,7 @@ keep each group's order.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ from typing import Any
 
 from cloudlet.core.arns import parse_arn
 from cloudlet.core.errors import ServiceError
-from cloudlet.services.lambda_ import esm
+from cloudlet.services.lambda_ import esm, lineage
 from cloudlet.services.lambda_.esm_filters import compile_filters
 
 log = logging.getLogger("cloudlet.lambda.esm")
@@ -179,8 +180,12 @@ class SqsWorker(esm.Worker):
             records = kept
         if not records:
             return
+        trace = lineage.highest([r["attributes"].get("AWSTraceHeader") for r in records], target.function_arn)
+        if trace is not None and lineage.loops(self.env.gateway, target, trace):
+            self._drop_loop(target, messages, records)
+            return
         ids = [r["messageId"] for r in records]
-        outcome = esm.invoke_batch(self.env, self.mapping, target, {"Records": records}, ids, SOURCE)
+        outcome = esm.invoke_batch(self.env, self.mapping, target, {"Records": records}, ids, SOURCE, trace=trace)
         if outcome.throttled:
             # the messages come back after their visibility timeout; slow down meanwhile
             esm.backoff(self._stop, 1.0)
@@ -192,6 +197,41 @@ class SqsWorker(esm.Worker):
         failed = set(outcome.failed_ids)
         self.env.count(self.mapping, "FailedInvokeEventCount", len(failed))
         self._delete([r for r in records if r["messageId"] not in failed])
+
+    def _drop_loop(self, target: Any, messages: list[dict[str, Any]], records: list[dict[str, Any]]) -> None:
+        """A batch of a recursive loop is not run: its messages go to the queue's
+        dead-letter queue when its redrive policy names one, else they are dropped."""
+        from cloudlet.services.lambda_ import metrics
+
+        sqs = self.env.client("sqs", self.mapping, region=self.region)
+        try:
+            attrs = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["RedrivePolicy"]).get("Attributes")
+            policy = (attrs or {}).get("RedrivePolicy")
+            dlq = json.loads(policy)["deadLetterTargetArn"] if policy else None
+        except (ServiceError, ValueError, KeyError, TypeError) as err:
+            log.warning("event source mapping %s: no redrive policy read: %s", self.mapping["UUID"], err)
+            return  # the messages come back after their visibility timeout, and are judged again
+        if dlq is not None:
+            by_id = {m["MessageId"]: m for m in messages}
+            dlq_client = self.env.client("sqs", self.mapping, region=self.region, quiet=False)
+            moved = []
+            for r in records:
+                msg = by_id[r["messageId"]]
+                entry: dict[str, Any] = {"QueueUrl": queue_url(self.env.gateway, dlq), "MessageBody": msg.get("Body", "")}
+                if msg.get("MessageAttributes"):
+                    entry["MessageAttributes"] = msg["MessageAttributes"]
+                try:
+                    dlq_client.send_message(**entry)
+                except ServiceError as err:  # kept in the source queue: judged again after its visibility timeout
+                    log.warning("event source mapping %s: dead-letter queue refused a message: %s",
+                                self.mapping["UUID"], err.message)
+                    continue
+                moved.append(r)
+            records = moved
+        metrics.recursion_dropped(self.env.gateway, target, len(records))
+        log.warning("event source mapping %s: a recursive loop through %s stopped (%d messages dropped)",
+                    self.mapping["UUID"], target.function_name, len(records))
+        self._delete(records)
 
     def _delete(self, records: list[dict[str, Any]]) -> None:
         if not records:

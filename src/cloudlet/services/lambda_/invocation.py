@@ -18,7 +18,7 @@ import orjson
 
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.ids import request_id as new_request_id
-from cloudlet.services.lambda_ import logsink, metrics
+from cloudlet.services.lambda_ import lineage, logsink, metrics
 
 if TYPE_CHECKING:
     from cloudlet.services.lambda_.runtime import Result
@@ -126,25 +126,27 @@ def tail(result: "Result") -> str:
 
 
 # running --------------------------------------------------------------------------------
-def _kwargs(target: "Target", request_id: str | None, context: str | None) -> dict[str, Any]:
+def _kwargs(target: "Target", request_id: str | None, context: str | None, trace: str | None) -> dict[str, Any]:
     return {
         "request_id": request_id or new_request_id(),
         "invoked_arn": target.invoked_arn,
         "client_context": context,
         "limit": target.reserved_concurrency,
+        "trace_id": lineage.next_header(trace, target.function_arn),
     }
 
 
 def run(gateway: Any, target: "Target", payload: bytes, *, source: str,
-        client_context: str | None = None, request_id: str | None = None) -> "Result":
+        client_context: str | None = None, request_id: str | None = None, trace: str | None = None) -> "Result":
     """Run one invocation to its end on this thread. Raises ``runtime.Throttled`` (and
-    ``RuntimeUnavailable``) when the engine refuses it; a function's own error is a Result."""
+    ``RuntimeUnavailable``) when the engine refuses it; a function's own error is a Result.
+    `trace`: the incoming X-Ray header, whose Lineage the function's own header continues."""
     from cloudlet.services.lambda_ import runtime
 
     engine = runtime.engine_for(gateway)
     metrics.started(gateway, target)
     try:
-        result = engine.invoke(target.spec, payload, **_kwargs(target, request_id, client_context))
+        result = engine.invoke(target.spec, payload, **_kwargs(target, request_id, client_context, trace))
     except BaseException as err:
         _refused(gateway, target, err)
         raise
@@ -153,19 +155,34 @@ def run(gateway: Any, target: "Target", payload: bytes, *, source: str,
 
 
 async def run_async(gateway: Any, target: "Target", payload: bytes, *, source: str,
-                    client_context: str | None = None, request_id: str | None = None) -> "Result":
+                    client_context: str | None = None, request_id: str | None = None,
+                    trace: str | None = None) -> "Result":
     """``run`` for the server's event loop: awaits the engine instead of blocking."""
     from cloudlet.services.lambda_ import runtime
 
     engine = runtime.engine_for(gateway)
     metrics.started(gateway, target)
     try:
-        result = await engine.invoke_async(target.spec, payload, **_kwargs(target, request_id, client_context))
+        result = await engine.invoke_async(target.spec, payload, **_kwargs(target, request_id, client_context, trace))
     except BaseException as err:
         _refused(gateway, target, err)
         raise
     finished(gateway, target, result, source)
     return result
+
+
+def check_loop(gateway: Any, target: "Target", trace: str | None) -> None:
+    """A synchronous Invoke of a function its own chain has run ``lineage.LIMIT`` times:
+    AWS's RecursiveInvocationException (unless the function allows recursion)."""
+    if lineage.loops(gateway, target, trace):
+        metrics.recursion_dropped(gateway, target)
+        raise ServiceError(
+            "RecursiveInvocationException",
+            "Lambda has detected your function being invoked in a recursive loop with other AWS resources "
+            "and stopped your function's invocation.",
+            400,
+            fields={"Type": "User"},
+        )
 
 
 def _refused(gateway: Any, target: "Target", err: BaseException) -> None:

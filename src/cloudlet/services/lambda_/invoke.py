@@ -112,9 +112,10 @@ def _may_await(ctx: Context) -> bool:
 
 
 def _run_blocking(ctx: Context, target: "Target", payload: bytes, context: str | None) -> "Result":
+    invocation.check_loop(ctx.gateway, target, ctx.trace_header)
     try:
         return invocation.run(ctx.gateway, target, payload, source="invoke", client_context=context,
-                              request_id=ctx.request_id)
+                              request_id=ctx.request_id, trace=ctx.trace_header)
     except Exception as err:
         refused = invocation.refusal(err)
         if refused is None:
@@ -123,9 +124,10 @@ def _run_blocking(ctx: Context, target: "Target", payload: bytes, context: str |
 
 
 async def _run_awaited(ctx: Context, target: "Target", payload: bytes, context: str | None) -> "Result":
+    invocation.check_loop(ctx.gateway, target, ctx.trace_header)
     try:
         return await invocation.run_async(ctx.gateway, target, payload, source="invoke", client_context=context,
-                                          request_id=ctx.request_id)
+                                          request_id=ctx.request_id, trace=ctx.trace_header)
     except Exception as err:
         refused = invocation.refusal(err)
         if refused is None:

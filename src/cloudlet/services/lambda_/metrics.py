@@ -7,7 +7,8 @@ at that moment, so the minute's Maximum is the peak). AWS publishes every metric
 times: per ``FunctionName``, per ``FunctionName`` + ``Resource`` (``name:qualifier``) when
 invoked through a version or alias, and for the whole account (no dimension), and so do we.
 Asynchronous invocation adds ``AsyncEventsReceived``, ``AsyncEventsDropped``,
-``DeadLetterErrors`` and ``DestinationDeliveryFailures``.
+``DeadLetterErrors`` and ``DestinationDeliveryFailures``; an event dropped as part of a
+recursive loop (``lineage``) records ``RecursiveInvocationsDropped``.
 
 Recording goes to core/metrics' in-memory buffer: microseconds, never the store on the
 invocation's path.
@@ -105,6 +106,10 @@ def async_received(gateway: Any, target: "Target") -> None:
 
 def async_dropped(gateway: Any, target: "Target") -> None:
     _put(gateway, target, [("AsyncEventsDropped", 1.0, COUNT)])
+
+
+def recursion_dropped(gateway: Any, target: "Target", events: int = 1) -> None:
+    _put(gateway, target, [("RecursiveInvocationsDropped", float(events), COUNT)])
 
 
 def delivery_failed(gateway: Any, target: "Target", dead_letter: bool) -> None:

@@ -86,6 +86,7 @@ def _resolve(gateway: Any, where: names.FunctionRef, pick: float | None) -> Targ
         log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{where.name}",
         architecture=(config.get("Architectures") or ["x86_64"])[0],
         credentials=_credentials(gateway, where.account, where.region, config["Role"], where.name),
+        logging_config=tuple(sorted((config.get("LoggingConfig") or {}).items())),
     )
     return Target(
         function_name=where.name,

@@ -21,7 +21,8 @@ kind          key                              value
 ============  ===============================  =============================================
 
 A function's code signing config is the ``fn`` record's ``"code_signing"`` (its ARN, or
-absent): it belongs to the function, not to a version, as in AWS.
+absent): it belongs to the function, not to a version, as in AWS. So does its recursive loop
+detection config, ``"recursion"``: ``"Allow"``, or absent for the default ``Terminate``.
 
 In the database's global partition (``("", "")``), because their readers know no account:
 ``esm`` (uuid -> EventSourceMappingConfiguration + ``account``/``region``, found by

@@ -115,6 +115,8 @@ def _principal_id(ctx: Context) -> str:
 
 
 def _schedule(ctx: Context, payload: dict[str, Any]) -> None:
+    if ctx.trace_header:  # the request's X-Amzn-Trace-Id goes on with its notification
+        payload["trace"] = ctx.trace_header
     ctx.gateway.scheduler.at(f"{DELIVER}/{os.urandom(12).hex()}", clock.time_s(), DELIVER, payload)
 
 
@@ -150,7 +152,8 @@ def _deliver(job: Job) -> None:
         arn = p["arn"]
         parts = arn.split(":")
         region, owner = parts[3], parts[4]
-        client = ctx.aws(kind, principal=S3_PRINCIPAL, region=region, account=owner, source_arn=source)
+        client = ctx.aws(kind, principal=S3_PRINCIPAL, region=region, account=owner, source_arn=source,
+                         trace_header=p.get("trace"))
         if kind == "sqs":
             client.send_message(QueueUrl=_queue_url(ctx, region, owner, parts[5]), MessageBody=p["body"])
         elif kind == "sns":

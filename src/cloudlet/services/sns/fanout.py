@@ -101,6 +101,9 @@ def plan(
         else:  # email, email-json, sms, application: the outbox
             _to_outbox(ctx, ref, sub, msg, text, sign, now)
             metrics.delivered(ctx, _base(ref, sub))
+    if ctx.trace_header:  # the publish's X-Amzn-Trace-Id goes on with each delivery (a retry too)
+        for d in later:
+            d["trace"] = ctx.trace_header
     return later
 
 
@@ -181,13 +184,14 @@ def attempt(ctx: Context, d: dict[str, Any]) -> bool:
     try:
         if d["via"] == "sqs":
             send_to_queue(ctx, d["account"], d["queue"], d["body"], d["attrs"], d.get("group"), d.get("dedup"),
-                          _topic_arn(d))
+                          _topic_arn(d), trace=d.get("trace"))
         elif d["via"] == "lambda":
             if registry.handler_for("lambda", "Invoke") is None:
                 log.info("sns: lambda subscription %s not delivered: cloudlet has no Lambda yet", d["function"])
                 metrics.failed(ctx, d)
                 return True
-            ctx.aws("lambda", principal=PRINCIPAL, account=d["account"], source_arn=_topic_arn(d)).invoke(
+            ctx.aws("lambda", principal=PRINCIPAL, account=d["account"], source_arn=_topic_arn(d),
+                    trace_header=d.get("trace")).invoke(
                 FunctionName=d["function"], InvocationType="Event", Payload=d["payload"].encode()
             )
         elif d["via"] == "firehose":
@@ -229,10 +233,10 @@ def _topic_arn(d: dict[str, Any]) -> str | None:
 
 def send_to_queue(
     ctx: Context, account: str, queue_arn: str, body: str, attrs: dict[str, Any], group: str | None, dedup: str | None,
-    topic_arn: str | None = None,
+    topic_arn: str | None = None, *, trace: str | None = None,
 ) -> None:
     """``sqs:SendMessage`` as SNS acting for the topic owner `account`, for `topic_arn` (the
-    ``aws:SourceArn`` queue policies grant SNS on)."""
+    ``aws:SourceArn`` queue policies grant SNS on); `trace` becomes its AWSTraceHeader."""
     target = model.queue_url_of(base_url(ctx), queue_arn)
     if target is None:
         raise ServiceError("InvalidParameter", f"{queue_arn} is not an SQS queue ARN", 400)
@@ -244,7 +248,8 @@ def send_to_queue(
         params["MessageGroupId"] = group
     if dedup is not None:
         params["MessageDeduplicationId"] = dedup
-    ctx.aws("sqs", principal=PRINCIPAL, account=account, region=region, source_arn=topic_arn).send_message(**params)
+    ctx.aws("sqs", principal=PRINCIPAL, account=account, region=region, source_arn=topic_arn,
+            trace_header=trace).send_message(**params)
 
 
 def dead_letter(ctx: Context, d: dict[str, Any], code: str, message: str) -> None:

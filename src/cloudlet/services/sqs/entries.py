@@ -54,6 +54,11 @@ def prepare(ctx: Context, q: Queue, entry: Mapping[str, Any], now: int) -> tuple
     attr_bytes = model.check_message_attributes(attrs)
     system = entry.get("MessageSystemAttributes") or None
     model.check_system_attributes(system)
+    stored = system
+    if ctx.trace_header and not (system and "AWSTraceHeader" in system):
+        # the request's X-Amzn-Trace-Id becomes the message's AWSTraceHeader (an explicit
+        # one wins), as AWS keeps it: Lambda reads its Lineage to stop recursive loops
+        stored = {**(system or {}), "AWSTraceHeader": {"DataType": "String", "StringValue": ctx.trace_header}}
     limit = q.int_attr("MaximumMessageSize")
     if model.body_size(body, attr_bytes) > limit:
         raise errors.invalid_parameter_text(
@@ -96,7 +101,7 @@ def prepare(ctx: Context, q: Queue, entry: Mapping[str, Any], now: int) -> tuple
         "md5b": model.md5_of_body(body),
         "ma": attrs,
         "md5a": model.md5_of_attributes(attrs),
-        "sa": system,
+        "sa": stored,
         "md5s": model.md5_of_attributes(system),
         "sent": now,
         "sender": sender_id(ctx),

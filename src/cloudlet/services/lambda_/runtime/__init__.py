@@ -3,8 +3,8 @@ real Lambda Runtime API, one sandbox per concurrent invocation, kept warm betwee
 
 Modules: ``model`` (the contract: SandboxSpec, Result, Throttled, RuntimeUnavailable),
 ``engine`` (pools, concurrency, the engine's loop thread), ``sandbox`` (one process group
-and its invocations), ``spawn`` (starting runtimes: sessions, parent-death signal, Python
-spares), ``runtimeapi`` (the HTTP API each sandbox's runtime talks to),
+and its invocations), ``spawn`` (starting runtimes: sessions, parent-death signal,
+Python and Node spares), ``runtimeapi`` (the HTTP API each sandbox's runtime talks to),
 ``interpreters`` (which program runs python3.12 or nodejs20.x here), ``env`` (the
 variables a function sees), ``logs`` (START/END/REPORT and log events), ``bootstrap/``
 (cloudlet's runtime clients for Python and Node.js).

@@ -5,9 +5,9 @@ Warm sandboxes are kept per ``SandboxSpec.key`` (last used first: the warmest ca
 one invocation at a time each; a new one starts when none is idle, unless the function's
 reserved concurrency or the account's limit is reached (``Throttled``, decided in
 ``submit`` under a lock, so the caller learns it at once). Idle sandboxes stop after ten
-minutes of real time. For each Python interpreter in use one runtime is kept started ahead
-of need (a *spare*), so a cold start does not wait for Python to start; its Init Duration is
-then mostly the function's own imports.
+minutes of real time. For each Python or Node interpreter in use one runtime is kept started
+ahead of need (a *spare*), so a cold start does not wait for the interpreter to start; its
+Init Duration is then mostly the function's own imports.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Engine:
         self._idle: dict[str, list[Sandbox]] = {}
         self._all: set[Sandbox] = set()
         self._tasks: set[asyncio.Task[Result]] = set()
-        # one Python runtime started ahead of need per interpreter in use (sandbox.spawn_spare)
+        # one Python or Node runtime started ahead of need per interpreter in use (spawn.spawn_spare)
         self._spares: dict[tuple[str, bool], subprocess.Popen[bytes]] = {}
         self._closed = False
         self.loop = _new_loop()
@@ -77,8 +77,11 @@ class Engine:
 
     # the contract --------------------------------------------------------------------
     def submit(self, spec: SandboxSpec, payload: bytes, *, request_id: str, invoked_arn: str,
-               client_context: str | None = None, limit: int | None = None) -> concurrent.futures.Future[Result]:
-        """Run one invocation; Throttled and RuntimeUnavailable are raised here, not in the future."""
+               client_context: str | None = None, limit: int | None = None,
+               trace_id: str | None = None) -> concurrent.futures.Future[Result]:
+        """Run one invocation; Throttled and RuntimeUnavailable are raised here, not in the future.
+        `trace_id`: the invocation's X-Ray header (Lambda-Runtime-Trace-Id), Lineage included;
+        None for a fresh one."""
         if self._closed:
             raise RuntimeError("the Lambda engine was shut down")
         interp = self.interpreter(spec.runtime)
@@ -94,23 +97,25 @@ class Engine:
             self._inflight_account[region] = account + 1
         try:
             return asyncio.run_coroutine_threadsafe(
-                self._invoke(spec, interp, payload, request_id, invoked_arn, client_context), self.loop)
+                self._invoke(spec, interp, payload, request_id, invoked_arn, client_context, trace_id), self.loop)
         except BaseException:
             self._release(spec)
             raise
 
     async def invoke_async(self, spec: SandboxSpec, payload: bytes, *, request_id: str, invoked_arn: str,
-                           client_context: str | None = None, limit: int | None = None) -> Result:
+                           client_context: str | None = None, limit: int | None = None,
+                           trace_id: str | None = None) -> Result:
         """For handlers on the server's event loop: waits without blocking it."""
         fut = self.submit(spec, payload, request_id=request_id, invoked_arn=invoked_arn,
-                          client_context=client_context, limit=limit)
+                          client_context=client_context, limit=limit, trace_id=trace_id)
         return await asyncio.wrap_future(fut)
 
     def invoke(self, spec: SandboxSpec, payload: bytes, *, request_id: str, invoked_arn: str,
-               client_context: str | None = None, limit: int | None = None) -> Result:
+               client_context: str | None = None, limit: int | None = None,
+               trace_id: str | None = None) -> Result:
         """Blocking, for other threads (scheduler jobs, pollers)."""
         return self.submit(spec, payload, request_id=request_id, invoked_arn=invoked_arn,
-                           client_context=client_context, limit=limit).result()
+                           client_context=client_context, limit=limit, trace_id=trace_id).result()
 
     def retire(self, function_arn_prefix: str) -> None:
         """Stop the sandboxes of a function (all versions, or one qualified ARN): idle ones
@@ -156,7 +161,7 @@ class Engine:
 
     # on the loop -----------------------------------------------------------------------
     async def _invoke(self, spec: SandboxSpec, interp: Interpreter, payload: bytes, request_id: str,
-                      invoked_arn: str, client_context: str | None) -> Result:
+                      invoked_arn: str, client_context: str | None, trace_id: str | None = None) -> Result:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
@@ -173,7 +178,7 @@ class Engine:
                     self._all.discard(sandbox)
                     return _start_failure(spec, request_id, err)
             try:
-                return await sandbox.invoke(request_id, payload, invoked_arn, client_context)
+                return await sandbox.invoke(request_id, payload, invoked_arn, client_context, trace_id)
             finally:
                 self._put_back(sandbox)
         finally:
@@ -194,7 +199,7 @@ class Engine:
         if self._closed or key in self._spares:
             return
         try:
-            self._spares[key] = spawn_spare(interp)
+            self._spares[key] = spawn_spare(interp, self.sandbox_root)
         except OSError:  # cold starts go on without one
             pass
 

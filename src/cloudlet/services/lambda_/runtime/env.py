@@ -93,6 +93,9 @@ def build(
         TMPDIR=os.path.join(home, "tmp"),
         HOME=home,
     )
+    if spec.logging_value("LogFormat") == "JSON":
+        # AWS's runtimes read these: their logging writes JSON records, filtered by level
+        env.update(AWS_LAMBDA_LOG_FORMAT="JSON", AWS_LAMBDA_LOG_LEVEL=spec.logging_value("ApplicationLogLevel", "INFO"))
     # the host's own AWS settings must not reach the function (it has its role's keys)
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         env.pop(name, None)

@@ -4,7 +4,13 @@ REPORT lines.
 
 A regular file, not a pipe: a write is visible as soon as write() returns, so once the
 runtime has posted its response (the runtime clients flush first) everything the
-invocation printed is there to read, with no reader thread racing the answer.
+invocation printed is there to read, with no reader thread racing the answer. While an
+invocation runs the file is also read on the sandbox's memory-check timer, so each line
+carries (about) the time it was written.
+
+A cold start begins with INIT_START; with LoggingConfig LogFormat "JSON" the platform lines
+are JSON records (platform.initStart/start/report) filtered by SystemLogLevel, and the
+runtimes' own logging writes JSON filtered by ApplicationLogLevel (print() stays text).
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import secrets
+
+import orjson
 
 from cloudlet.core import clock
 
@@ -82,20 +91,34 @@ class LogFile:
 
 
 class Invocation:
-    """Collects one invocation's log events: (epoch ms, message) in order."""
+    """Collects one invocation's log events: (epoch ms, message) in order. Output is read
+    while the invocation runs, so each line carries the time it was first seen; a line
+    not finished yet waits (with that time) for the rest of it."""
 
-    __slots__ = ("events",)
+    __slots__ = ("events", "_partial", "_partial_ms")
 
     def __init__(self) -> None:
         self.events: list[tuple[int, str]] = []
+        self._partial = ""
+        self._partial_ms = 0
 
-    def add_output(self, text: str, at_ms: int) -> None:
-        """The function's own output: one event per line (a "\\r"-joined line is one event)."""
-        if not text:
-            return
-        for line in text.split("\n"):  # not splitlines(): "\r" joins an event's lines
-            if line:
-                self.events.append((at_ms, line.replace(_EVENT_NEWLINE, "\n")))
+    def add_output(self, text: str, at_ms: int, *, final: bool = True) -> None:
+        """The function's own output: one event per line (a "\\r"-joined line is one event).
+        `final`: the output is complete (a cut line is an event of its own)."""
+        if text:
+            if self._partial:
+                text, first_ms = self._partial + text, self._partial_ms
+            else:
+                first_ms = at_ms
+            lines = text.split("\n")  # not splitlines(): "\r" joins an event's lines
+            self._partial = lines.pop()
+            self._partial_ms = first_ms if len(lines) == 0 else at_ms
+            for i, line in enumerate(lines):
+                if line:
+                    self.events.append((first_ms if i == 0 else at_ms, line.replace(_EVENT_NEWLINE, "\n")))
+        if final and self._partial:
+            self.events.append((self._partial_ms, self._partial.replace(_EVENT_NEWLINE, "\n")))
+            self._partial = ""
 
     def add(self, message: str, at_ms: int) -> None:
         self.events.append((at_ms, message))
@@ -141,3 +164,43 @@ def report_line(
         if error_type is not None:
             parts.append(f"Error Type: {error_type}")
     return "\t".join(parts)
+
+
+# the runtime version and the JSON log format ----------------------------------------
+#: cloudlet runs one version of each runtime (see names.runtime_version_arn)
+RUNTIME_VERSION = 1
+#: AWS's log levels, least severe first
+LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+def runtime_version(runtime: str) -> str:
+    """AWS's name for a runtime version: "python:3.12.v1", "nodejs:20.v1", "provided:al2023.v1"."""
+    m = re.match(r"([a-z]+)\.?(.*)", runtime)
+    family, rest = (m.group(1), m.group(2)) if m else (runtime, "")
+    rest = rest[:-2] if rest.endswith(".x") else rest
+    return f"{family}:{rest}.v{RUNTIME_VERSION}" if rest else f"{family}.v{RUNTIME_VERSION}"
+
+
+def init_start_line(runtime: str, version_arn: str) -> str:
+    return f"INIT_START Runtime Version: {runtime_version(runtime)}\tRuntime Version ARN: {version_arn}"
+
+
+def level_allows(threshold: str, level: str) -> bool:
+    """Whether a record at `level` passes a LogLevel setting of `threshold`."""
+    try:
+        return LEVELS.index(level) >= LEVELS.index(threshold)
+    except ValueError:
+        return True
+
+
+def platform_record(kind: str, at_ms: int, record: dict) -> str:
+    """A platform line as LogFormat JSON writes it: {"time", "type", "record"}."""
+    return orjson.dumps({"time": iso_ms(at_ms), "type": f"platform.{kind}", "record": record}).decode()
+
+
+def report_metrics(duration_ms: float, billed: int, memory_mb: int, used_mb: int, init_ms: float | None) -> dict:
+    metrics: dict = {"durationMs": round(duration_ms, 2), "billedDurationMs": billed, "memorySizeMB": memory_mb,
+                     "maxMemoryUsedMB": used_mb}
+    if init_ms is not None:
+        metrics["initDurationMs"] = round(init_ms, 2)
+    return metrics

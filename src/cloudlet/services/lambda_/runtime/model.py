@@ -30,6 +30,12 @@ class SandboxSpec:
     architecture: str  # "x86_64" | "arm64" (informational: the host's machine runs the code)
     # (key id, secret, session token) for the execution role; called at each sandbox start
     credentials: Callable[[], tuple[str, str, str]] = field(compare=False, hash=False)
+    # the function's LoggingConfig as (name, value) pairs: LogFormat "JSON" turns the
+    # platform lines and the runtimes' logging into JSON records, filtered by level
+    logging_config: tuple[tuple[str, str], ...] = ()
+
+    def logging_value(self, name: str, default: str = "") -> str:
+        return dict(self.logging_config).get(name) or default
 
 
 @dataclass(slots=True)

@@ -24,12 +24,13 @@ from typing import Any, Callable
 import orjson
 
 from cloudlet.core import clock
+from cloudlet.services.lambda_.names import runtime_version_arn
 
 from . import env as envmod
 from . import logs, runtimeapi
 from .interpreters import Interpreter
 from .model import Result, SandboxSpec
-from .spawn import BOOTSTRAP_DIR, StartFailed, assign, exec_line, kill_spare, python_argv, spawn_options
+from .spawn import StartFailed, assign, exec_line, kill_spare, node_argv, python_argv, spawn_options
 
 #: how long a runtime may take to initialize before the invocation's own timeout starts
 #: counting too (AWS: 10 s, then init is retried inside the invocation)
@@ -59,6 +60,7 @@ class Call:
     timer: asyncio.TimerHandle | None = None  # the invocation's timeout, from delivery
     memory_timer: asyncio.TimerHandle | None = None
     events: logs.Invocation = field(default_factory=logs.Invocation)
+    trace_id: str | None = None  # the caller's X-Ray header (Lineage); None: a fresh one
 
 
 class Sandbox:
@@ -83,6 +85,9 @@ class Sandbox:
         self.started_at = 0.0
         self.ready = False  # the runtime asked for its first event
         self.init_ms: float | None = None
+        self.init_start_ms = 0  # when init began, on the cloudlet clock (INIT_START)
+        self.json_logs = spec.logging_value("LogFormat") == "JSON"
+        self.system_level = spec.logging_value("SystemLogLevel", "INFO")
         self.init_reported = False  # the cold start's Init Duration went into a REPORT
         self.parked: runtimeapi.Connection | None = None
         self.call: Call | None = None
@@ -103,7 +108,18 @@ class Sandbox:
         """Start the runtime: a new process, or `spare` (a Python runtime started ahead of
         need, see ``spawn_spare``) told what to become."""
         os.makedirs(os.path.join(self.dir, "home", "tmp"), exist_ok=True)
-        self.log = logs.LogFile(os.path.join(self.dir, "output.log"))
+        log_path = os.path.join(self.dir, "output.log")
+        spare_log = getattr(spare, "cloudlet_log", None)
+        if spare is not None and spare_log:
+            # a Node spare has written to its own file from the start: it becomes this log
+            try:
+                os.rename(spare_log, log_path)
+                spare.cloudlet_log = None  # type: ignore[union-attr]
+            except OSError:
+                kill_spare(spare)
+                spare = None
+        self.log = logs.LogFile(log_path)
+        self.init_start_ms = logs.now_ms()
         if self.interp.note:
             self.log.note(self.interp.note)
         try:
@@ -156,7 +172,7 @@ class Sandbox:
         if kind == "python":
             return python_argv(self.interp)
         if kind == "node":
-            return [self.interp.path, os.path.join(BOOTSTRAP_DIR, "node_runtime.js")]
+            return node_argv(self.interp)
         candidates = [os.path.join(self.spec.code_dir, "bootstrap")]
         candidates += [os.path.join(d, "bootstrap") for d in self.spec.layer_dirs]
         for path in candidates:
@@ -236,11 +252,14 @@ class Sandbox:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     # invoking --------------------------------------------------------------------------
-    async def invoke(self, request_id: str, payload: bytes, invoked_arn: str, client_context: str | None) -> Result:
-        call = Call(request_id, payload, invoked_arn, client_context, self.loop.create_future())
+    async def invoke(self, request_id: str, payload: bytes, invoked_arn: str, client_context: str | None,
+                     trace_id: str | None = None) -> Result:
+        call = Call(request_id, payload, invoked_arn, client_context, self.loop.create_future(), trace_id=trace_id)
         self.call = call
         self.invocations += 1
         cold = not self.init_reported
+        if cold:
+            self._platform(call, "initStart", self.init_start_ms)
         timers: list[asyncio.TimerHandle] = []
         if self.init_failure is not None:
             call.outcome.set_result(self.init_failure)
@@ -281,14 +300,14 @@ class Sandbox:
         call.delivered_ms = logs.now_ms()
         if self.log is not None:  # what ran before this event (init, stray threads) goes before START
             call.events.add_output(self.log.take(), call.delivered_ms)
-        call.events.add(logs.start_line(call.request_id, self.spec.version), call.delivered_ms)
+        self._platform(call, "start", call.delivered_ms)
         # the runtime compares the deadline with its own wall clock, so it is wall time
         deadline = int(time.time() * 1000) + self.spec.timeout_s * 1000
         headers = [
             ("Lambda-Runtime-Aws-Request-Id", call.request_id),
             ("Lambda-Runtime-Deadline-Ms", str(deadline)),
             ("Lambda-Runtime-Invoked-Function-Arn", call.invoked_arn),
-            ("Lambda-Runtime-Trace-Id", _trace_id()),
+            ("Lambda-Runtime-Trace-Id", call.trace_id or _trace_id()),
         ]
         client_context = _client_context(call.client_context)
         if client_context is not None:
@@ -304,6 +323,10 @@ class Sandbox:
     def _check_memory(self, call: Call) -> None:
         if call.outcome.done() or self.proc is None:
             return
+        if call.delivered_at is not None and self.log is not None:
+            # output is read as it comes, so each line keeps the time it was written (this
+            # timer runs only while an invocation does)
+            call.events.add_output(self.log.take(), logs.now_ms(), final=False)
         rss = _proc_kb(self.proc.pid, "VmRSS:")
         if rss is not None and rss > self.spec.memory_mb * 1024:
             call.outcome.set_result(("oom",))
@@ -379,7 +402,7 @@ class Sandbox:
             # init never finished: AWS retries it inside the invocation, so its output (the
             # import error...) comes after START
             call.delivered_ms = end_ms
-            call.events.add(logs.start_line(rid, self.spec.version), end_ms)
+            self._platform(call, "start", end_ms)
             call.events.add_output(self.log.take() if self.log else "", end_ms)
         elif self.log is not None:
             call.events.add_output(self.log.take(), end_ms)
@@ -420,17 +443,46 @@ class Sandbox:
         init_ms = self.init_ms if cold else None
         # the init phase is billed too (AWS, for every runtime since August 2025)
         billed = logs.billed_ms(duration + (init_ms or 0.0))
-        call.events.add(logs.end_line(rid), end_ms)
-        call.events.add(
-            logs.report_line(rid, duration, billed, self.spec.memory_mb, used_mb, init_ms, status,
-                             error_type if status else None),
-            end_ms,
-        )
+        if self.json_logs:
+            if logs.level_allows(self.system_level, "INFO"):
+                record = {"requestId": rid,
+                          "metrics": logs.report_metrics(duration, billed, self.spec.memory_mb, used_mb, init_ms),
+                          "status": status or ("error" if function_error else "success")}
+                if function_error and error_type:
+                    record["errorType"] = error_type
+                call.events.add(logs.platform_record("report", end_ms, record), end_ms)
+        else:
+            call.events.add(logs.end_line(rid), end_ms)
+            call.events.add(
+                logs.report_line(rid, duration, billed, self.spec.memory_mb, used_mb, init_ms, status,
+                                 error_type if status else None),
+                end_ms,
+            )
         return Result(
             payload=payload, function_error=function_error, error_type=error_type, log_text=call.events.text(),
             log_stream=self.log_stream, log_events=call.events.events, duration_ms=round(duration, 2),
             billed_duration_ms=billed, max_memory_used_mb=used_mb, init_duration_ms=init_ms, request_id=rid,
         )
+
+    def _platform(self, call: Call, kind: str, at_ms: int) -> None:
+        """INIT_START or START, as text or (LogFormat JSON) as a platform record at INFO."""
+        spec = self.spec
+        if not self.json_logs:
+            if kind == "initStart":
+                call.events.add(logs.init_start_line(spec.runtime, runtime_version_arn(spec.region, spec.runtime)), at_ms)
+            else:
+                call.events.add(logs.start_line(call.request_id, spec.version), at_ms)
+            return
+        if not logs.level_allows(self.system_level, "INFO"):
+            return
+        if kind == "initStart":
+            record = {"initializationType": "on-demand", "phase": "init",
+                      "runtimeVersion": logs.runtime_version(spec.runtime),
+                      "runtimeVersionArn": runtime_version_arn(spec.region, spec.runtime),
+                      "functionName": spec.function_name, "functionVersion": spec.version}
+        else:
+            record = {"requestId": call.request_id, "functionArn": call.invoked_arn, "version": spec.version}
+        call.events.add(logs.platform_record(kind, at_ms, record), at_ms)
 
     def _memory_used_mb(self) -> int:
         kb = _proc_kb(self.proc.pid, "VmHWM:") if self.proc is not None and self.proc.returncode is None else None

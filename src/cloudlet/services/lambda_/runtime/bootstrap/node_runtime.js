@@ -12,11 +12,13 @@ const fs = require("fs");
 const util = require("util");
 const { pathToFileURL } = require("url");
 
-const [HOST, PORT] = (() => {
+// read once the sandbox is known (a spare learns its variables after it started)
+let HOST, PORT;
+function runtimeApi() {
   const api = process.env.AWS_LAMBDA_RUNTIME_API || "";
   const at = api.lastIndexOf(":");
-  return [api.slice(0, at), Number(api.slice(at + 1))];
-})();
+  [HOST, PORT] = [api.slice(0, at), Number(api.slice(at + 1))];
+}
 const API = "/2018-06-01/runtime";
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -40,10 +42,23 @@ function request(method, urlPath, body, headers) {
 
 // logging: one CloudWatch event per call (inner newlines become \r, as AWS's runtime did)
 let currentRequestId = undefined;
+const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 function patchConsole() {
-  const write = (level) => (...args) => {
-    const msg = util.format(...args).replace(/\n/g, "\r");
-    process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${msg}\n`);
+  // LogFormat JSON (LoggingConfig): one JSON record per call, below ApplicationLogLevel dropped
+  const json = process.env.AWS_LAMBDA_LOG_FORMAT === "JSON";
+  const threshold = Math.max(0, LEVELS.indexOf((process.env.AWS_LAMBDA_LOG_LEVEL || "INFO").toUpperCase()));
+  const write = (level) => {
+    if (json && LEVELS.indexOf(level) < threshold) return () => {};
+    if (json) {
+      return (...args) => {
+        const record = { timestamp: new Date().toISOString(), level, requestId: currentRequestId, message: util.format(...args) };
+        process.stdout.write(JSON.stringify(record) + "\n");
+      };
+    }
+    return (...args) => {
+      const msg = util.format(...args).replace(/\n/g, "\r");
+      process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${msg}\n`);
+    };
   };
   console.log = write("INFO");
   console.info = write("INFO");
@@ -234,6 +249,7 @@ function invokeHandler(handler, event, headers) {
 }
 
 async function main() {
+  runtimeApi();
   patchConsole();
   let handler;
   try {
@@ -307,6 +323,34 @@ process.on("unhandledRejection", (reason) => {
   });
 });
 process.on("uncaughtException", (err) => fatal("Uncaught Exception", errorDoc(err)));
+
+// A spare: started ahead of need (node itself and this file loaded), it reads the sandbox it
+// is to become from stdin (one JSON job, then EOF). Its stdout is already the sandbox's log.
+function awaitAssignment() {
+  const chunks = [];
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    let n;
+    try {
+      n = fs.readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      if (e.code === "EAGAIN") continue;
+      if (e.code === "EOF") break;
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (!text) process.exit(0); // the engine stopped before it needed us
+  const job = JSON.parse(text);
+  for (const name of Object.keys(process.env)) delete process.env[name];
+  Object.assign(process.env, job.env);
+  process.chdir(job.cwd);
+  require("module").Module._initPaths(); // NODE_PATH, as if started with it
+  process.argv.splice(2);
+}
+if (process.argv[2] === "--spare") awaitAssignment();
 
 main().catch((e) => {
   process.stderr.write(`cloudlet runtime: ${e && e.stack ? e.stack : e}\n`);

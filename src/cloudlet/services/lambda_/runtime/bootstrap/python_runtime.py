@@ -108,14 +108,43 @@ class _LambdaHandler(logging.StreamHandler):
             self.handleError(record)
 
 
+class _JsonFormatter(logging.Formatter):
+    """LogFormat JSON: one object per record, as AWS's runtime writes them."""
+
+    def format(self, record):
+        doc = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": getattr(record, "aws_request_id", ""),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            doc["errorType"] = record.exc_info[0].__name__
+            doc["errorMessage"] = str(record.exc_info[1])
+            doc["stackTrace"] = traceback.format_tb(record.exc_info[2])
+        return json.dumps(doc, default=str)
+
+
+# LoggingConfig's ApplicationLogLevel in Python's words
+_LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING,
+           "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+_JSON = {"on": False}
+
+
 def _configure_logging():
     handler = _LambdaHandler()
-    formatter = logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S")
-    formatter.converter = time.gmtime
-    handler.setFormatter(formatter)
-    handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
+    if os.environ.get("AWS_LAMBDA_LOG_FORMAT") == "JSON":
+        _JSON["on"] = True
+        handler.setFormatter(_JsonFormatter())
+        root.setLevel(_LEVELS.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper(), logging.INFO))
+    else:
+        formatter = logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S")
+        formatter.converter = time.gmtime
+        handler.setFormatter(formatter)
+    handler.addFilter(_RequestIdFilter())
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
@@ -212,6 +241,12 @@ def _error_doc(exc, request_id):
 
 
 def _log_error(doc):
+    if _JSON["on"]:  # an unhandled error is an ERROR record (no level filters it out)
+        record = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "log_level": "ERROR"}
+        record.update(doc)
+        sys.stdout.write(json.dumps(record) + "\n")
+        sys.stdout.flush()
+        return
     text = "[ERROR] %s: %s\nTraceback (most recent call last):\n%s" % (
         doc["errorType"], doc["errorMessage"], "".join(doc["stackTrace"]))
     sys.stdout.write(text.rstrip("\n").replace("\n", "\r") + "\n")
