@@ -61,6 +61,28 @@ class SpooledBody(BodyStream):
             pass
 
 
+def joined_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Raw header pairs as `Request.headers`: lower-case names, repeated headers joined
+    with ``,`` as HTTP allows (both transports, http1 and the ASGI app, build it so)."""
+    headers: dict[str, str] = {}
+    for k, v in raw:
+        key = k.decode("latin-1").lower()
+        val = v.decode("latin-1")
+        headers[key] = headers[key] + "," + val if key in headers else val
+    return headers
+
+
+def read_all(body: "bytes | bytearray | OutStream") -> bytes:
+    """A body handed back by an in-process call (S3 GetObject's), whole: bytes as they
+    are, an `OutStream` drained and closed."""
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    try:
+        return b"".join(body.pieces)
+    finally:
+        body.close()
+
+
 class OutStream:
     """A response body sent in pieces (an S3 GET of a large object): `length` bytes in
     all, produced by `pieces`; `close` runs once the body is sent or abandoned."""

@@ -13,7 +13,7 @@ import os
 import tempfile
 from typing import Any, Awaitable, Callable
 
-from cloudlet.protocol.http import Request, Response, SpooledBody
+from cloudlet.protocol.http import Request, Response, SpooledBody, joined_headers
 from cloudlet.server import admin
 from cloudlet.server.config import Config
 from cloudlet.server.gateway import Gateway
@@ -45,7 +45,7 @@ class App:
         # the server hands names lower-cased (ASGI requires it); repeated headers are rare
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
         if len(headers) != len(raw):
-            headers = _joined(raw)
+            headers = joined_headers(raw)
         path = scope.get("raw_path")
         path = path.decode("latin-1").split("?", 1)[0] if path else scope["path"]
         req = Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers)
@@ -64,16 +64,6 @@ class App:
             if stream is not None:
                 stream.close()
         await _send(send, resp)
-
-
-def _joined(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Repeated headers joined with ``,``, as HTTP allows."""
-    headers: dict[str, str] = {}
-    for k, v in raw:
-        key = k.decode("latin-1").lower()
-        val = v.decode("latin-1")
-        headers[key] = headers[key] + "," + val if key in headers else val
-    return headers
 
 
 def _large(headers: dict[str, str]) -> bool:

@@ -36,7 +36,7 @@ from typing import Any, Coroutine, Generator
 
 import httptools
 
-from cloudlet.protocol.http import Request, Response, SpooledBody
+from cloudlet.protocol.http import Request, Response, SpooledBody, joined_headers
 from cloudlet.server import admin
 from cloudlet.server.app import SPOOL_AT
 from cloudlet.server.gateway import Gateway
@@ -218,7 +218,7 @@ class Http1(asyncio.Protocol):
         raw = r.raw
         headers = r.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
         if len(headers) != len(raw):
-            headers = r.headers = _joined(raw)
+            headers = r.headers = joined_headers(raw)
         length = headers.get("content-length")
         if length is None:
             large = "chunked" in headers.get("transfer-encoding", "")
@@ -470,16 +470,6 @@ class Http1(asyncio.Protocol):
         self.closing = True
         if self.idle() and not self.closed:
             self.transport.close()
-
-
-def _joined(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Repeated headers joined with ``,``, as HTTP allows."""
-    headers: dict[str, str] = {}
-    for k, v in raw:
-        key = k.decode("latin-1").lower()
-        val = v.decode("latin-1")
-        headers[key] = headers[key] + "," + val if key in headers else val
-    return headers
 
 
 def _head(resp: Response, length: int, keep_alive: bool) -> bytes:

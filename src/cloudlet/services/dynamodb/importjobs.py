@@ -29,6 +29,7 @@ from cloudlet.core import clock
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
+from cloudlet.protocol.http import read_all
 from cloudlet.services.dynamodb import ddbjson, exportjobs, storage
 
 if TYPE_CHECKING:
@@ -191,13 +192,7 @@ def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
 
 
 def _body(s3: Any, bucket: str, key: str) -> bytes:
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    if isinstance(body, (bytes, bytearray)):
-        return bytes(body)
-    try:
-        return b"".join(body.pieces)
-    finally:
-        body.close()
+    return read_all(s3.get_object(Bucket=bucket, Key=key)["Body"])
 
 
 def _load(ctx: Context, imp: Import) -> None:

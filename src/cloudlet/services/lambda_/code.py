@@ -28,6 +28,7 @@ from typing import Any
 
 from cloudlet.core.errors import ServiceError
 from cloudlet.core.store import Tx
+from cloudlet.protocol.http import read_all
 from cloudlet.services.lambda_ import errors
 
 #: a zip uploaded in the request itself (AWS: 50 MB; larger ones go through S3)
@@ -118,12 +119,7 @@ def fetch_s3(ctx: Any, bucket: str, key: str, version: str | None) -> bytes:
         raise errors.invalid(
             f"Error occurred while GetObject. S3 Error Code: {err.code}. S3 Error Message: {err.message}"
         ) from None
-    if isinstance(body, (bytes, bytearray)):
-        return bytes(body)
-    try:
-        return b"".join(body.pieces)
-    finally:
-        body.close()
+    return read_all(body)
 
 
 def package_from(ctx: Any, code: dict[str, Any], *, operation: str) -> Package:
