@@ -39,9 +39,16 @@ def url_function(lam, **config) -> tuple[str, str]:
     auth = config.pop("AuthType", "NONE")
     url = lam.create_function_url_config(FunctionName=name, AuthType=auth, **config)
     if auth == "NONE":  # a public URL answers only once the function's policy lets everyone in
-        lam.add_permission(FunctionName=name, StatementId="public", Action="lambda:InvokeFunctionUrl",
-                           Principal="*", FunctionUrlAuthType="NONE")
+        _make_public(lam, name)
     return name, url["FunctionUrl"]
+
+
+def _make_public(lam, name: str) -> None:
+    """Both grants a URL made since October 2025 needs, as AWS documents them."""
+    lam.add_permission(FunctionName=name, StatementId="public", Action="lambda:InvokeFunctionUrl",
+                       Principal="*", FunctionUrlAuthType="NONE")
+    lam.add_permission(FunctionName=name, StatementId="public-invoke", Action="lambda:InvokeFunction",
+                       Principal="*", InvokedViaFunctionUrl=True)
 
 
 def test_a_public_url_without_a_public_policy_is_forbidden(cloud, lam):
@@ -57,6 +64,9 @@ def test_a_public_url_without_a_public_policy_is_forbidden(cloud, lam):
     assert fetch(cloud, url, "/")[0] == 403
     lam.add_permission(FunctionName=name, StatementId="public", Action="lambda:InvokeFunctionUrl",
                        Principal="*", FunctionUrlAuthType="NONE")
+    assert fetch(cloud, url, "/")[0] == 403  # since October 2025 lambda:InvokeFunction is needed too
+    lam.add_permission(FunctionName=name, StatementId="public-invoke", Action="lambda:InvokeFunction",
+                       Principal="*", InvokedViaFunctionUrl=True)
     assert fetch(cloud, url, "/")[0] == 201
 
 
@@ -160,12 +170,15 @@ def test_iam_enforced_needs_invoke_function_url():
         lam, iam = enforced.client("lambda"), enforced.client("iam")
         name, url = url_function(lam, AuthType="AWS_IAM")
         keys = {}
-        for user, allowed in (("caller", True), ("stranger", False)):
+        grants = {"caller": ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"],
+                  "url-only": ["lambda:InvokeFunctionUrl"],  # since October 2025 not enough
+                  "stranger": []}
+        for user, actions in grants.items():
             iam.create_user(UserName=user)
-            if allowed:
+            if actions:
                 iam.put_user_policy(UserName=user, PolicyName="url", PolicyDocument=json.dumps({
                     "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunctionUrl", "Resource": "*"}]}))
+                    "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
             k = iam.create_access_key(UserName=user)["AccessKey"]
             keys[user] = (k["AccessKeyId"], k["SecretAccessKey"])
         host = urlsplit(url).netloc
@@ -178,6 +191,7 @@ def test_iam_enforced_needs_invoke_function_url():
         iam_ctx = json.loads(answers["caller"][2])["event"]["requestContext"]["authorizer"]["iam"]
         assert iam_ctx["userArn"].endswith(":user/caller") and iam_ctx["accessKey"] == keys["caller"][0]
         assert answers["stranger"][0] == 403 and json.loads(answers["stranger"][2]) == {"Message": "Forbidden"}
+        assert answers["url-only"][0] == 403
     finally:
         enforced.stop()
 

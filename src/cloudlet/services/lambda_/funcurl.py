@@ -324,12 +324,14 @@ def _authorized(gw: "Gateway", req: Request, function_arn: str, where: dict[str,
             ctx = Context(account=where["account"], region=where["region"], principal_arn=identity.arn,
                           access_key=identity.access_key, request_id="", service="lambda",
                           operation="InvokeFunctionUrl", user_agent=req.headers.get("user-agent", ""), gateway=gw)
+            # URLs made since October 2025 need both actions (AWS, "Control access to Lambda function URLs")
             gw.authorizer.authorize(AuthzRequest(
                 principal_arn=identity.arn, account=where["account"], service="lambda",
-                operation="InvokeFunctionUrl", actions=("lambda:InvokeFunctionUrl",), resources=(function_arn,),
+                operation="InvokeFunctionUrl", actions=("lambda:InvokeFunctionUrl", "lambda:InvokeFunction"),
+                resources=(function_arn,),
                 conditions=condition_keys(ctx), region=where["region"], access_key=identity.access_key,
                 principal_account=identity.account_id,
-                service_keys={"lambda:FunctionUrlAuthType": "AWS_IAM"},
+                service_keys={"lambda:FunctionUrlAuthType": "AWS_IAM", "lambda:InvokedViaFunctionUrl": "true"},
             ))
     except ServiceError as err:
         log.info("function URL call refused: %s %s", err.code, err.message)

@@ -74,11 +74,16 @@ def check_target(ctx: Context, invoked_arn: str) -> None:
     check_invoke(ctx, owner, found[1] if found else None, invoked_arn)
 
 
+#: what a function URL call carries to the policy: its auth type and that it came by URL
+URL_KEYS = {"lambda:FunctionUrlAuthType": "NONE", "lambda:InvokedViaFunctionUrl": "true"}
+
+
 def public_url_allowed(ctx: Context, invoked_arn: str) -> bool:
     """A function URL with AuthType NONE still answers only where the function's policy
-    grants the public ``lambda:InvokeFunctionUrl`` (AWS: "your function's resource-based
-    policy is always in effect and must grant public access")."""
+    grants the public both ``lambda:InvokeFunctionUrl`` and (for URLs made since October
+    2025, which every cloudlet URL is) ``lambda:InvokeFunction`` (AWS: "your function's
+    resource-based policy is always in effect and must grant public access")."""
     found = policy_of(ctx.gateway, invoked_arn)
     text = found[1] if found else None
-    return verdict(text, ctx, "lambda:InvokeFunctionUrl", invoked_arn,
-                   {"lambda:FunctionUrlAuthType": "NONE"}) == "Allow"
+    return all(verdict(text, ctx, action, invoked_arn, URL_KEYS) == "Allow"
+               for action in ("lambda:InvokeFunctionUrl", "lambda:InvokeFunction"))
