@@ -142,6 +142,46 @@ class _Reply:
         self.status = status
         self.complete = True
 
+Prepare = Callable[["Conn"], tuple[list[bytes], Callable[[int, int], bool]]]
+
+
+def replay(port: int, cpus: set[int] | None, prepare: Prepare, go: Any, stop_at: Any, out: Any) -> None:
+    """One client process's timed loop, the same for every service bench: `prepare(conn)`
+    signs the requests and sends the first, untimed (the connection, first-use work), and
+    returns them with `ok(status, length)` judging each answer; then {"ready"}, the go
+    signal, the requests in turn until the deadline, and exactly one result."""
+    lat: list[float] = []
+    bad: dict[str, int] = {}
+    done = 0
+    cpu0 = time.process_time()
+    conn = Conn(port)
+    try:
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+        requests, ok = prepare(conn)
+        out.put({"ready": True})
+        go.wait()
+        deadline = stop_at.value
+        clock = time.perf_counter
+        cpu0 = time.process_time()
+        n, count = 0, len(requests)
+        while True:
+            t0 = clock()
+            if t0 > deadline:
+                break
+            status, length = conn.call(requests[n])
+            lat.append(clock() - t0)
+            done += 1
+            n = n + 1 if n + 1 < count else 0
+            if not ok(status, length):
+                bad[str(status)] = bad.get(str(status), 0) + 1
+    except Exception as err:  # reported, not hidden: a fast error is not a fast request
+        out.put({"ready": True, "error": repr(err)[:300]})  # never leave the parent waiting
+    finally:
+        conn.close()
+    out.put({"lat": lat, "bad": bad, "done": done, "cpu_s": time.process_time() - cpu0})
+
+
 class Conn:
     """One keep-alive connection (raw HTTP/1.1) that reconnects when the server closes it."""
 

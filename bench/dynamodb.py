@@ -30,12 +30,11 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import procs
-from .clients import Conn, environment, keys_written, run_phase, running, signal_exit, tree_rss_bytes
+from .clients import Conn, environment, keys_written, replay, run_phase, running, signal_exit, tree_rss_bytes
 from .report import emit
 from .report import note as _note
 from .workloads import ACCESS_KEY, REGION, SECRET_KEY, Endpoint, RawRequest
@@ -117,43 +116,24 @@ def requests_for(op: str, url: str, worker: int, keys: int) -> list[bytes]:
 
 def _worker(op: str, url: str, port: int, worker: int, keys: int, go: Any, stop_at: Any, out: Any,
             cpus: set[int] | None) -> None:
-    """One client: signs its requests, reports {"ready"}, runs, reports exactly one result."""
-    lat: list[float] = []
-    bad: dict[str, int] = {}
-    done = 0
-    cpu0 = time.process_time()
-    conn = Conn(port)
-    try:
-        if cpus:
-            os.sched_setaffinity(0, cpus)
+    """One client replaying its signed requests (``clients.replay``)."""
+
+    def prepare(conn: Conn) -> tuple[list[bytes], Callable[[int, int], bool]]:
         requests = requests_for(op, url, worker, keys)
-        status, expect_len = conn.call(requests[0])  # untimed: the connection, first-use work
+        status, expect_len = conn.call(requests[0])
         if not 200 <= status < 300:
             raise RuntimeError(f"{op}: HTTP {status}")
         if op == "get" and expect_len < 100:
             raise RuntimeError(f"get: no item in the first answer ({expect_len} bytes)")
-        out.put({"ready": True})
-        go.wait()
-        deadline = stop_at.value
-        clock = time.perf_counter
-        cpu0 = time.process_time()
-        n, count = 0, len(requests)
-        while True:
-            t0 = clock()
-            if t0 > deadline:
-                break
-            status, length = conn.call(requests[n])
-            lat.append(clock() - t0)
-            done += 1
-            n = n + 1 if n + 1 < count else 0
+
+        def ok(status: int, length: int) -> bool:
             # GetItem of a missing key answers "{}"; a Query answer of another length is not the 100 items
-            if not 200 <= status < 300 or (op == "get" and length < 100) or (op == "query" and length != expect_len):
-                bad[str(status)] = bad.get(str(status), 0) + 1
-    except Exception as err:  # reported, not hidden: a fast error is not a fast request
-        out.put({"ready": True, "error": repr(err)[:300]})  # never leave the parent waiting
-    finally:
-        conn.close()
-    out.put({"lat": lat, "bad": bad, "done": done, "cpu_s": time.process_time() - cpu0})
+            return 200 <= status < 300 and not (op == "get" and length < 100) and not (
+                op == "query" and length != expect_len)
+
+        return requests, ok
+
+    replay(port, cpus, prepare, go, stop_at, out)
 
 
 def phase(server: procs.Server, op: str, clients: int, keys: int, duration: float,

@@ -43,7 +43,8 @@ from typing import Any, Callable, Iterator
 
 
 from . import procs
-from .clients import Conn, environment, keys_written, run_phase, running, signal_exit, status_kib, tree_rss_bytes
+from .clients import (Conn, environment, keys_written, replay, run_phase, running, signal_exit, status_kib,
+                      tree_rss_bytes)
 from .report import emit
 from .report import note as _note
 from .workloads import ACCESS_KEY, REGION, SECRET_KEY, Endpoint, RawRequest
@@ -100,15 +101,9 @@ def small_key(worker: int, n: int) -> str:
 
 def _small_worker(op: str, url: str, port: int, bucket: str, worker: int, keys: int, size: int,
                   go: Any, stop_at: Any, out: Any, cpus: set[int] | None) -> None:
-    """One client: pre-signs its requests, reports {"ready"}, runs, reports exactly one result."""
-    lat: list[float] = []
-    bad: dict[str, int] = {}
-    done = 0
-    cpu0 = time.process_time()
-    conn = Conn(port)
-    try:
-        if cpus:
-            os.sched_setaffinity(0, cpus)
+    """One client replaying its pre-signed requests (``clients.replay``)."""
+
+    def prepare(conn: Conn) -> tuple[list[bytes], Callable[[int, int], bool]]:
         ep = Endpoint(url)
         body = bytes((i * 7 + worker) % 251 for i in range(size))
         if op == "put":
@@ -117,30 +112,12 @@ def _small_worker(op: str, url: str, port: int, bucket: str, worker: int, keys: 
             template = ep.capture("s3", "get_object", Bucket=bucket, Key=small_key(worker, 0))
         signer = Signer(template, url, bucket)
         requests = [signer.sign(small_key(worker, n)) for n in range(keys)]
-        status, _ = conn.call(requests[0])  # untimed: the connection, first-use work
+        status, _ = conn.call(requests[0])
         if not 200 <= status < 300:
             raise RuntimeError(f"{op} {small_key(worker, 0)}: HTTP {status}")
-        out.put({"ready": True})
-        go.wait()
-        deadline = stop_at.value
-        clock = time.perf_counter
-        cpu0 = time.process_time()
-        n = 0
-        while True:
-            t0 = clock()
-            if t0 > deadline:
-                break
-            status, length = conn.call(requests[n])
-            lat.append(clock() - t0)
-            done += 1
-            n = n + 1 if n + 1 < keys else 0
-            if not 200 <= status < 300 or (op == "get" and length != size):
-                bad[str(status)] = bad.get(str(status), 0) + 1
-    except Exception as err:  # reported, not hidden: a fast error is not a fast request
-        out.put({"ready": True, "error": repr(err)[:300]})  # never leave the parent waiting
-    finally:
-        conn.close()
-    out.put({"lat": lat, "bad": bad, "done": done, "cpu_s": time.process_time() - cpu0})
+        return requests, lambda status, length: 200 <= status < 300 and not (op == "get" and length != size)
+
+    replay(port, cpus, prepare, go, stop_at, out)
 
 
 def small_phase(server: procs.Server, op: str, bucket: str, clients: int, keys: int, size: int,

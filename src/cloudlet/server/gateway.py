@@ -84,13 +84,14 @@ class Gateway:
             from cloudlet.services.s3 import postobject
 
             return await postobject.handle(self, req, client_ip)
-        if "s3-website" in req.headers.get("host", ""):  # an S3 website endpoint: not the API
+        host = req.headers.get("host", "")
+        if "s3-website" in host:  # an S3 website endpoint: not the API
             from cloudlet.services.s3 import website
 
             bucket = website.website_bucket(req.host)
             if bucket is not None:
                 return website.serve_website(self, req, bucket)
-        if ".lambda-url." in req.headers.get("host", ""):  # a Lambda function URL: not the API
+        if ".lambda-url." in host:  # a Lambda function URL: not the API
             from cloudlet.services.lambda_ import funcurl
 
             served = await funcurl.serve(self, req, client_ip)

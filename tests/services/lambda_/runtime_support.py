@@ -33,6 +33,18 @@ def gone(pid: int, timeout: float = 3.0) -> bool:
     return False
 
 
+def spare_for(engine: Engine, runtime: str, timeout: float = 3.0) -> Any:
+    """The interpreter's spare runtime once the engine has started it (None if it never does)."""
+    key = (engine.interpreter(runtime).path, False)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        spare = engine._spares.get(key)
+        if spare is not None:
+            return spare
+        time.sleep(0.01)
+    return None
+
+
 def code(tmp_path: Any, files: dict[str, str], mode: dict[str, int] | None = None) -> str:
     root = tmp_path / f"code-{uuid.uuid4().hex[:8]}"
     root.mkdir()

@@ -9,7 +9,7 @@ import pytest
 
 from cloudlet.services.lambda_.runtime import Engine
 
-from .runtime_support import code, invoke, spec
+from .runtime_support import code, invoke, spare_for, spec
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
@@ -52,8 +52,6 @@ def test_node_async_and_callback_handlers(engine, tmp_path):
 def test_a_node_spare_becomes_the_next_sandbox(engine, tmp_path):
     """A Node runtime is started ahead of need; the next cold start takes it and it behaves
     as a fresh one: the function's variables, directory, layers' NODE_PATH, argv, its log."""
-    import time
-
     layer = code(tmp_path, {"nodejs/node_modules/greet/index.js": "exports.hi = () => 'hi from layer';\n"})
     root = code(tmp_path, {"index.js": """
         console.log("init output");
@@ -65,11 +63,7 @@ def test_a_node_spare_becomes_the_next_sandbox(engine, tmp_path):
     first = spec(root, runtime="nodejs20.x", handler="index.handler", layers=(layer,))
     assert json.loads(invoke(engine, first).payload)["greet"] == "hi from layer"
     key = (engine.interpreter("nodejs20.x").path, False)
-    for _ in range(300):
-        spare = engine._spares.get(key)
-        if spare is not None:
-            break
-        time.sleep(0.01)
+    spare = spare_for(engine, "nodejs20.x")
     assert spare is not None
     s = spec(root, runtime="nodejs20.x", handler="index.handler", layers=(layer,))
     r = invoke(engine, s)
@@ -80,11 +74,7 @@ def test_a_node_spare_becomes_the_next_sandbox(engine, tmp_path):
     assert lines[0].startswith("INIT_START ") and lines[1].endswith("\tINFO\tinit output")
     assert lines[2].startswith("START ") and lines[3].endswith("\tINFO\tin handler")
     # a function setting NODE_* variables gets a fresh process (node reads them at its start)
-    for _ in range(300):
-        ready = engine._spares.get(key)
-        if ready is not None:
-            break
-        time.sleep(0.01)
+    ready = spare_for(engine, "nodejs20.x")
     assert ready is not None
     own = spec(root, runtime="nodejs20.x", handler="index.handler", layers=(layer,), env={"NODE_OPTIONS": ""})
     assert json.loads(invoke(engine, own).payload)["pid"] != ready.pid

@@ -16,7 +16,7 @@ import pytest
 
 from cloudlet.services.lambda_.runtime import Engine, RuntimeUnavailable, Throttled
 
-from .runtime_support import code, gone, invoke, spec
+from .runtime_support import code, gone, invoke, spare_for, spec
 
 SLOW = {"app.py": """
     import os, time
@@ -259,12 +259,7 @@ def test_a_spare_runtime_becomes_the_next_sandbox(engine, tmp_path):
     """}
     first = spec(code(tmp_path, src))
     invoke(engine, first)  # starts the interpreter's spare
-    key = (engine.interpreter(first.runtime).path, False)
-    for _ in range(300):
-        spare = engine._spares.get(key)
-        if spare is not None:
-            break
-        time.sleep(0.01)
+    spare = spare_for(engine, first.runtime)
     assert spare is not None
     s = spec(code(tmp_path, src))
     r = invoke(engine, s)

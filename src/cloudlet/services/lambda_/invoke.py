@@ -19,7 +19,8 @@ re-exported here, where callers look for it.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
 
 from cloudlet.core.context import Context
 from cloudlet.core.errors import ServiceError
@@ -111,28 +112,30 @@ def _may_await(ctx: Context) -> bool:
     return True
 
 
-def _run_blocking(ctx: Context, target: "Target", payload: bytes, context: str | None) -> "Result":
+@contextmanager
+def _as_refusals(ctx: Context, target: "Target") -> Iterator[None]:
+    """A recursive loop is refused before the run; the engine's refusals (throttled, no
+    runtime) become Invoke's errors. Serves the blocking and the awaited run alike."""
     invocation.check_loop(ctx.gateway, target, ctx.trace_header)
     try:
-        return invocation.run(ctx.gateway, target, payload, source="invoke", client_context=context,
-                              request_id=ctx.request_id, trace=ctx.trace_header)
+        yield
     except Exception as err:
         refused = invocation.refusal(err)
         if refused is None:
             raise
         raise refused from None
+
+
+def _run_blocking(ctx: Context, target: "Target", payload: bytes, context: str | None) -> "Result":
+    with _as_refusals(ctx, target):
+        return invocation.run(ctx.gateway, target, payload, source="invoke", client_context=context,
+                              request_id=ctx.request_id, trace=ctx.trace_header)
 
 
 async def _run_awaited(ctx: Context, target: "Target", payload: bytes, context: str | None) -> "Result":
-    invocation.check_loop(ctx.gateway, target, ctx.trace_header)
-    try:
+    with _as_refusals(ctx, target):
         return await invocation.run_async(ctx.gateway, target, payload, source="invoke", client_context=context,
                                           request_id=ctx.request_id, trace=ctx.trace_header)
-    except Exception as err:
-        refused = invocation.refusal(err)
-        if refused is None:
-            raise
-        raise refused from None
 
 
 async def _invoke_awaited(ctx: Context, target: "Target", payload: bytes, context: str | None, tail: bool) -> Output:
